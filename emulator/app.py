@@ -1,0 +1,139 @@
+"""The emulator's ASGI application: routes, authentication and the request log."""
+
+import json
+import logging
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from emulator import endpoints
+from emulator.errors import ApiError, unauthenticated
+from emulator.state import RequestRecord, Workspace
+
+logger = logging.getLogger(__name__)
+
+# Paths a client reaches before it has a token: host metadata and OAuth.
+PUBLIC_PREFIXES = ("/.well-known/", "/oidc/", "/__emulator__/")
+# Header values never stored in the request log.
+SECRET_HEADERS = {"authorization", "cookie"}
+
+
+class RecordingAuthMiddleware:
+    """Authenticate the bearer token, then log the request and its response status.
+
+    The body is read once here and replayed to the route, so streaming responses pass
+    through untouched.
+    """
+
+    def __init__(self, app: ASGIApp, workspace: Workspace) -> None:
+        self.app = app
+        self.workspace = workspace
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        request = Request(scope)
+        record = RequestRecord(
+            method=request.method,
+            path=request.url.path,
+            query=request.url.query,
+            status=0,
+            principal=None,
+            body=_decode_for_log(body),
+            headers={k: v for k, v in request.headers.items() if k.lower() not in SECRET_HEADERS},
+            time_ms=self.workspace.clock.now_ms(),
+        )
+        if not request.url.path.startswith("/__emulator__/"):
+            self.workspace.request_log.append(record)
+
+        async def send_recording(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                record.status = message["status"]
+            await send(message)
+
+        try:
+            principal = self._authenticate(request)
+        except ApiError as exc:
+            await exc.to_response()(scope, _replay(body), send_recording)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        record.principal = principal.name if principal is not None else None
+        await self.app(scope, _replay(body), send_recording)
+
+    def _authenticate(self, request: Request) -> Any:
+        if request.url.path.startswith(PUBLIC_PREFIXES):
+            return None
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise unauthenticated("Credential was not sent or was of an unsupported type for this API.")
+        principal = self.workspace.tokens.get(token.strip())
+        if principal is None:
+            raise unauthenticated("Invalid access token.")
+        return principal
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def _decode_for_log(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return body.decode("utf-8", errors="replace")
+
+
+async def _api_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return exc.to_response()
+
+
+async def _not_found_handler(request: Request, exc: Exception) -> Response:
+    return JSONResponse(
+        {"error_code": "ENDPOINT_NOT_FOUND", "message": f"No API found for '{request.method} {request.url.path}'"},
+        status_code=404,
+    )
+
+
+def create_app(workspace: Workspace | None = None) -> Starlette:
+    """Build the emulator app around `workspace` (a seeded one when omitted)."""
+    if workspace is None:
+        from emulator.scenario import seeded_workspace
+
+        workspace = seeded_workspace()
+    app = Starlette(
+        routes=[*endpoints.routes],
+        exception_handlers={ApiError: _api_error_handler, 404: _not_found_handler},
+    )
+    app.state.workspace = workspace
+    app.add_middleware(RecordingAuthMiddleware, workspace=workspace)
+    return app

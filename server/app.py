@@ -1,0 +1,87 @@
+"""`build_server(settings)`: the MCPServer with its lifespan, tools and prompts."""
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
+
+import httpx
+from mcp.server import MCPServer
+
+import tools
+from server.settings import Settings
+from tools.api.auth import AuthProvider, SdkConfigAuth, StaticTokenAuth
+from tools.api.client import DatabricksClient
+from tools.context import ToolDeps, ToolSettings
+from tools.policy import Policy, PolicySettings
+
+logger = logging.getLogger(__name__)
+
+SERVER_NAME = "databricks-serving-mcp"
+INSTRUCTIONS = """\
+Operate Databricks Model Serving endpoints. Start with discover_operations when unsure of a field.
+Create returns at once; call wait_until_ready until it reports ready before querying.
+Mutating tools accept dry_run to preview the change. Delete needs confirm_name equal to the endpoint name."""
+
+
+def build_server(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    auth: AuthProvider | None = None,
+) -> MCPServer[ToolDeps]:
+    """Build the server. `transport` and `auth` let tests aim it at an in-process emulator."""
+
+    @asynccontextmanager
+    async def lifespan(server: MCPServer[ToolDeps]) -> AsyncIterator[ToolDeps]:
+        with _sandbox(settings) if auth is None else nullcontext(None) as sandbox_url:
+            provider = auth or _auth_for(settings, sandbox_url)
+            client = DatabricksClient(provider, transport=transport)
+            try:
+                yield ToolDeps(
+                    client=client,
+                    policy=Policy(PolicySettings(settings.read_only, settings.protected_endpoints)),
+                    settings=ToolSettings(
+                        max_result_chars=settings.max_result_chars,
+                        wait_budget_seconds=settings.wait_budget_seconds,
+                    ),
+                )
+            finally:
+                await client.aclose()
+
+    server: MCPServer[ToolDeps] = MCPServer(SERVER_NAME, instructions=INSTRUCTIONS, version="0.1.0", lifespan=lifespan)
+    tools.register_all(server)
+    return server
+
+
+def _auth_for(settings: Settings, sandbox_url: str | None) -> AuthProvider:
+    if sandbox_url is not None:
+        from emulator import SANDBOX_TOKEN
+
+        return StaticTokenAuth(sandbox_url, SANDBOX_TOKEN)
+    return SdkConfigAuth(profile=settings.profile, host=settings.host)
+
+
+def _sandbox(settings: Settings) -> AbstractContextManager[str | None]:
+    if not settings.sandbox:
+        return nullcontext(None)
+    return _running_emulator(settings)
+
+
+class _running_emulator(AbstractContextManager[str | None]):
+    """Start the emulator on a loopback port for the server's lifetime."""
+
+    def __init__(self, settings: Settings) -> None:
+        from emulator import seeded_workspace
+        from emulator.server import EmulatorServer
+
+        workspace = seeded_workspace(settings.sandbox_scenario, time_scale=settings.sandbox_time_scale)
+        self._server = EmulatorServer(workspace)
+        self._stop: Callable[[], None] = self._server.stop
+
+    def __enter__(self) -> str:
+        self._server.start()
+        logger.info("Sandbox emulator started at %s", self._server.url)
+        return self._server.url
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop()

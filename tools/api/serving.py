@@ -1,0 +1,66 @@
+"""Typed calls for each serving operation; the one place that knows the REST paths."""
+
+from typing import Any
+from urllib.parse import quote
+
+from tools.api.client import DatabricksClient, TextResponse
+from tools.api.models import ServingEndpoint
+
+ENDPOINTS = "/api/2.0/serving-endpoints"
+PERMISSIONS = "/api/2.0/permissions/serving-endpoints"
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+class ServingApi:
+    """Model Serving operations over one `DatabricksClient`."""
+
+    def __init__(self, client: DatabricksClient) -> None:
+        self.client = client
+
+    async def get_endpoint(self, name: str) -> ServingEndpoint:
+        body = await self.client.get(f"{ENDPOINTS}/{_segment(name)}")
+        return ServingEndpoint.model_validate(body)
+
+    async def get_endpoint_raw(self, name: str) -> dict[str, Any]:
+        body: dict[str, Any] = await self.client.get(f"{ENDPOINTS}/{_segment(name)}")
+        return body
+
+    async def list_endpoints(self) -> list[ServingEndpoint]:
+        body = await self.client.get(ENDPOINTS) or {}
+        return [ServingEndpoint.model_validate(item) for item in body.get("endpoints") or []]
+
+    async def create_endpoint(self, body: dict[str, Any]) -> ServingEndpoint:
+        return ServingEndpoint.model_validate(await self.client.post(ENDPOINTS, body))
+
+    async def update_config(self, name: str, body: dict[str, Any]) -> ServingEndpoint:
+        return ServingEndpoint.model_validate(await self.client.put(f"{ENDPOINTS}/{_segment(name)}/config", body))
+
+    async def delete_endpoint(self, name: str) -> None:
+        await self.client.delete(f"{ENDPOINTS}/{_segment(name)}")
+
+    async def build_logs(self, name: str, served_model: str) -> str:
+        body = await self.client.get(f"{ENDPOINTS}/{_segment(name)}/served-models/{_segment(served_model)}/build-logs")
+        return str((body or {}).get("logs") or "")
+
+    async def logs(self, name: str, served_model: str) -> str:
+        body = await self.client.get(f"{ENDPOINTS}/{_segment(name)}/served-models/{_segment(served_model)}/logs")
+        return str((body or {}).get("logs") or "")
+
+    async def open_api(self, name: str) -> TextResponse:
+        return await self.client.get_text(f"{ENDPOINTS}/{_segment(name)}/openapi")
+
+    async def export_metrics(self, name: str) -> TextResponse:
+        return await self.client.get_text(f"{ENDPOINTS}/{_segment(name)}/metrics")
+
+    def invocations_path(self, name: str, served_model: str | None = None) -> str:
+        if served_model:
+            return f"/serving-endpoints/{_segment(name)}/served-models/{_segment(served_model)}/invocations"
+        return f"/serving-endpoints/{_segment(name)}/invocations"
+
+    async def query(
+        self, name: str, body: dict[str, Any], *, served_model: str | None = None, timeout: float | None = None
+    ) -> Any:
+        return await self.client.post(self.invocations_path(name, served_model), body, timeout=timeout)

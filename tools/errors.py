@@ -1,0 +1,131 @@
+"""Turning failures into tool errors the model can read and act on.
+
+Every tool error reaches the client as an `isError` result whose text starts with one
+readable line and ends with a JSON envelope: HTTP status, Databricks `error_code`,
+message, request id, whether a retry may help, and the suggested next call.
+"""
+
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypeVar
+
+from mcp.server.mcpserver.exceptions import ToolError
+
+from tools.api.errors import ApiError, ConfigurationError, DatabricksError, TransportError
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class InvalidArgument(ValueError):
+    """A tool argument breaks a serving rule; raised before any request is sent."""
+
+    def __init__(self, field: str, value: Any, problem: str, fix: str) -> None:
+        self.field = field
+        self.value = value
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"Invalid {field}={_short(value)}: {problem}. {fix}")
+
+
+class ToolFailure(ToolError):
+    """A tool error carrying the structured envelope in its text."""
+
+    def __init__(self, summary: str, envelope: dict[str, Any]) -> None:
+        self.summary = summary
+        self.envelope = envelope
+        super().__init__(f"{summary}\n{json.dumps({'error': envelope}, sort_keys=True)}")
+
+
+def failure(
+    error_code: str,
+    message: str,
+    *,
+    next_step: str | None = None,
+    http_status: int | None = None,
+    retryable: bool = False,
+    **extra: Any,
+) -> ToolFailure:
+    """Build a ToolFailure for a condition the tool detected itself."""
+    envelope: dict[str, Any] = {"error_code": error_code, "message": message, "retryable": retryable}
+    if http_status is not None:
+        envelope["http_status"] = http_status
+    if next_step:
+        envelope["next_step"] = next_step
+    envelope.update({k: v for k, v in extra.items() if v is not None})
+    summary = f"{error_code}: {message}" + (f" Next: {next_step}" if next_step else "")
+    return ToolFailure(summary, envelope)
+
+
+def from_api_error(exc: ApiError, next_step: str | None = None, **extra: Any) -> ToolFailure:
+    """Wrap a Databricks API error, keeping its status, code, message and request id."""
+    return _api_failure(f"{exc.error_code} (HTTP {exc.status})", exc, next_step or default_next_step(exc), extra)
+
+
+def _api_failure(head: str, exc: ApiError, next_step: str | None, extra: dict[str, Any]) -> ToolFailure:
+    envelope: dict[str, Any] = {
+        "http_status": exc.status,
+        "error_code": exc.error_code,
+        "message": exc.message,
+        "retryable": exc.status in RETRYABLE_STATUSES,
+    }
+    if exc.request_id:
+        envelope["request_id"] = exc.request_id
+    if exc.retry_after_seconds is not None:
+        envelope["retry_after_seconds"] = exc.retry_after_seconds
+    if next_step:
+        envelope["next_step"] = next_step
+    envelope.update({k: v for k, v in extra.items() if v is not None})
+    summary = f"{head}: {exc.message}" + (f" Next: {next_step}" if next_step else "")
+    return ToolFailure(summary, envelope)
+
+
+def to_tool_failure(exc: Exception) -> ToolFailure:
+    """Map any expected failure to a ToolFailure; unexpected ones are re-raised by the caller."""
+    if isinstance(exc, ToolFailure):
+        return exc
+    if isinstance(exc, InvalidArgument):
+        return failure("INVALID_ARGUMENT", str(exc), field=exc.field, fix=exc.fix)
+    if isinstance(exc, ApiError):
+        return from_api_error(exc)
+    if isinstance(exc, ConfigurationError):
+        return failure("CONFIGURATION_ERROR", str(exc), next_step="Fix the workspace host or credentials, then retry.")
+    if isinstance(exc, TransportError):
+        return failure("TRANSPORT_ERROR", str(exc), retryable=True, next_step="Check the network, then retry.")
+    if isinstance(exc, DatabricksError):
+        return failure("DATABRICKS_ERROR", str(exc))
+    raise TypeError(f"not an expected tool failure: {exc!r}")
+
+
+def default_next_step(exc: ApiError) -> str | None:
+    if exc.status == 429:
+        return "Wait for the retry delay, lower the request rate, or use a provisioned throughput endpoint."
+    if exc.status in (401,):
+        return "Refresh the Databricks credentials (databricks auth login) and retry."
+    if exc.status == 403:
+        return "Ask an endpoint owner for the needed permission (CAN_QUERY to query, CAN_MANAGE to change)."
+    return None
+
+
+def tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Decorate a tool so expected failures become `isError` results with the envelope."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await fn(*args, **kwargs)
+        except (ToolFailure, InvalidArgument, DatabricksError) as exc:
+            raise to_tool_failure(exc) from exc
+
+    return wrapper
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,89 @@
+"""Compact, model-facing summaries of serving endpoints."""
+
+from pydantic import BaseModel, Field
+
+from tools.api.models import EndpointConfig, ServingEndpoint
+
+
+class EntitySummary(BaseModel):
+    name: str | None
+    entity_name: str | None = None
+    entity_version: str | None = None
+    external_model: str | None = Field(None, description="provider/model of an external model entity")
+    workload: str | None = Field(None, description="workload type and size, or provisioned units")
+    scale_to_zero: bool | None = None
+    deployment: str | None = None
+    deployment_message: str | None = None
+
+
+class RouteSummary(BaseModel):
+    served_entity_name: str | None
+    traffic_percentage: int
+
+
+class ConfigSummary(BaseModel):
+    config_version: int | None
+    served_entities: list[EntitySummary]
+    routes: list[RouteSummary]
+
+
+class EndpointSummary(BaseModel):
+    name: str
+    id: str | None = Field(None, description="32-hex endpoint id; the permissions API needs it, not the name")
+    ready: str | None
+    config_update: str | None
+    task: str | None = None
+    endpoint_type: str | None = None
+    creator: str | None = None
+    config: ConfigSummary | None = None
+    pending_config: ConfigSummary | None = None
+    tags: dict[str, str | None] = Field(default_factory=dict)
+    fully_ready: bool = Field(description="ready == READY and config_update == NOT_UPDATING")
+
+
+def summarise_config(config: EndpointConfig | None) -> ConfigSummary | None:
+    if config is None:
+        return None
+    entities = []
+    for entity in config.served_entities:
+        workload = None
+        if entity.provisioned_model_units:
+            workload = f"{entity.provisioned_model_units} model units"
+        elif entity.workload_type or entity.workload_size:
+            workload = " ".join(x for x in (entity.workload_type, entity.workload_size) if x)
+        external = None
+        if entity.external_model:
+            external = f"{entity.external_model.get('provider')}/{entity.external_model.get('name')}"
+        entities.append(
+            EntitySummary(
+                name=entity.name,
+                entity_name=entity.entity_name,
+                entity_version=entity.entity_version,
+                external_model=external,
+                workload=workload,
+                scale_to_zero=entity.scale_to_zero_enabled,
+                deployment=entity.state.deployment if entity.state else None,
+                deployment_message=(entity.state.deployment_state_message or None) if entity.state else None,
+            )
+        )
+    routes = [
+        RouteSummary(served_entity_name=r.target, traffic_percentage=r.traffic_percentage)
+        for r in (config.traffic_config.routes if config.traffic_config else [])
+    ]
+    return ConfigSummary(config_version=config.config_version, served_entities=entities, routes=routes)
+
+
+def summarise_endpoint(endpoint: ServingEndpoint) -> EndpointSummary:
+    return EndpointSummary(
+        name=endpoint.name,
+        id=endpoint.id,
+        ready=endpoint.ready,
+        config_update=endpoint.config_update,
+        task=endpoint.task,
+        endpoint_type=endpoint.endpoint_type,
+        creator=endpoint.creator,
+        config=summarise_config(endpoint.config),
+        pending_config=summarise_config(endpoint.pending_config),
+        tags={t.key: t.value for t in endpoint.tags},
+        fully_ready=endpoint.ready == "READY" and endpoint.config_update == "NOT_UPDATING",
+    )
