@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from emulator import endpoints
+from emulator import admin, auth_routes, endpoints, invocations, permissions, registry
 from emulator.errors import ApiError, unauthenticated
 from emulator.state import RequestRecord, Workspace
 
@@ -131,7 +131,14 @@ def create_app(workspace: Workspace | None = None) -> Starlette:
 
         workspace = seeded_workspace()
     app = Starlette(
-        routes=[*endpoints.routes],
+        routes=[
+            *admin.routes,
+            *auth_routes.routes,
+            *endpoints.routes,
+            *invocations.routes,
+            *permissions.routes,
+            *registry.routes,
+        ],
         exception_handlers={ApiError: _api_error_handler, 404: _not_found_handler},
     )
     app.state.workspace = workspace

@@ -2,9 +2,10 @@
 
 from mcp.server import MCPServer
 
-from tools import endpoints
+from tools import discovery, endpoints, foundation, lifecycle, logs, query, schema, waiting
 
-TOOL_MODULES = (endpoints,)
+# Registration order is the order of tools/list, which clients may cache.
+TOOL_MODULES = (discovery, foundation, endpoints, lifecycle, waiting, query, schema, logs)
 
 
 def register_all(server: MCPServer) -> None:
