@@ -7,6 +7,7 @@ deadline has passed. Nothing runs in the background.
 
 import secrets
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -46,13 +47,18 @@ class EntityState:
 
 @dataclass
 class ConfigVersion:
-    """One endpoint config: normalised served entities (output shape, no state) and routes."""
+    """One endpoint config: normalised served entities (output shape, no state) and routes.
+
+    Entities keep `*_plaintext` secrets of external models; `emulator.render` strips them.
+    """
 
     version: int
     served_entities: list[dict[str, Any]]
     routes: list[dict[str, Any]]
     auto_capture_config: dict[str, Any] | None = None
     entity_states: dict[str, EntityState] = field(default_factory=dict)
+    # Virtual time (ms) at which entities still DEPLOYMENT_CREATING after the update become ready (warm-up).
+    warm_until_ms: int | None = None
 
 
 @dataclass
@@ -79,9 +85,51 @@ class EndpointBehaviour:
     response: Any = None
     # Extra latency for invocations, in real seconds.
     query_delay_seconds: float = 0.0
-    build_logs: str | None = None
-    logs: str | None = None
+    # Seconds after an update completes during which the new entities stay DEPLOYMENT_CREATING, so the
+    # endpoint reads NOT_READY / NOT_UPDATING before it turns READY.
+    warmup_seconds: float = 0.0
+    # Log texts: one string for every served entity, or a mapping from served entity name to text.
+    build_logs: str | dict[str, str] | None = None
+    logs: str | dict[str, str] | None = None
+    # Prometheus text returned verbatim by the metrics route instead of text built from `Endpoint.usage`.
     metrics: str | None = None
+
+
+# Upper bounds (ms) of the `request_latency_ms` histogram buckets; a final +Inf bucket is implied.
+LATENCY_BUCKETS_MS: tuple[float, ...] = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000)
+RECENT_WINDOW_MS = 60_000
+
+
+@dataclass
+class EntityUsage:
+    """Request counters of one served entity, which the metrics route reads.
+
+    The data plane calls `record` once per finished invocation of the entity.
+    """
+
+    request_count: int = 0
+    request_4xx_count: int = 0
+    request_5xx_count: int = 0
+    latency_sum_ms: float = 0.0
+    # Non-cumulative count per bucket of LATENCY_BUCKETS_MS, plus a last slot for latencies above the largest bound.
+    latency_bucket_counts: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BUCKETS_MS) + 1))
+    # Virtual times (ms) of recent requests, for the per-minute CPU and memory gauges.
+    recent_request_ms: deque[int] = field(default_factory=lambda: deque(maxlen=10_000))
+
+    def record(self, status: int, latency_ms: float, now_ms: int) -> None:
+        """Count one request that ended with HTTP `status` after `latency_ms` milliseconds."""
+        self.request_count += 1
+        if 400 <= status < 500:
+            self.request_4xx_count += 1
+        elif status >= 500:
+            self.request_5xx_count += 1
+        self.latency_sum_ms += latency_ms
+        bucket = next((i for i, bound in enumerate(LATENCY_BUCKETS_MS) if latency_ms <= bound), len(LATENCY_BUCKETS_MS))
+        self.latency_bucket_counts[bucket] += 1
+        self.recent_request_ms.append(now_ms)
+
+    def requests_in_last_minute(self, now_ms: int) -> int:
+        return sum(1 for t in self.recent_request_ms if now_ms - RECENT_WINDOW_MS < t <= now_ms)
 
 
 @dataclass
@@ -108,6 +156,12 @@ class Endpoint:
     # Direct grants: principal key ("user_name:x", "group_name:y", "service_principal_name:z") -> level.
     acl: dict[str, str] = field(default_factory=dict)
     behaviour: EndpointBehaviour = field(default_factory=EndpointBehaviour)
+    # Served entity name -> request counters; the data plane fills it through `usage_of`.
+    usage: dict[str, EntityUsage] = field(default_factory=dict)
+
+    def usage_of(self, entity_name: str) -> EntityUsage:
+        """Return the counters of `entity_name`, creating them on first use."""
+        return self.usage.setdefault(entity_name, EntityUsage())
 
     @property
     def config_update(self) -> ConfigUpdateState:
@@ -158,6 +212,22 @@ class RegisteredModel:
     created_ms: int = 0
 
 
+def changed_entity_names(current: ConfigVersion | None, new: ConfigVersion) -> set[str]:
+    """Names of entities in `new` that are not served unchanged by `current` (all of them when none changed)."""
+    unchanged = {
+        e["name"]
+        for e in new.served_entities
+        if current is not None and any(_same_deployment(e, old) for old in current.served_entities)
+    }
+    changed = {e["name"] for e in new.served_entities} - unchanged
+    return changed or {e["name"] for e in new.served_entities}
+
+
+def _same_deployment(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    ignored = ("creator", "creation_timestamp")
+    return {k: v for k, v in a.items() if k not in ignored} == {k: v for k, v in b.items() if k not in ignored}
+
+
 class Workspace:
     """The whole emulated workspace. Handlers hold `lock` while they read or change it."""
 
@@ -166,6 +236,8 @@ class Workspace:
         self.host_name = host_name
         self.workspace_id = "1234567890123456"
         self.cloud = "aws"
+        # Workload types this workspace offers; None means the default set of `cloud`.
+        self.workload_types: set[str] | None = None
         self.lock = threading.RLock()
         self.endpoints: dict[str, Endpoint] = {}
         self.models: dict[str, RegisteredModel] = {}
@@ -175,31 +247,50 @@ class Workspace:
         self.faults: list[Any] = []
 
     def settle(self, endpoint: Endpoint) -> None:
-        """Finish a pending config update whose deadline has passed."""
+        """Apply the transitions whose time has come: finish a due config update, then end a due warm-up."""
+        now = self.clock.now_ms()
         pending = endpoint.pending
-        if pending is None or pending.finished or pending.outcome == "stuck":
-            return
-        if self.clock.now_ms() < pending.done_at_ms:
-            return
+        if pending is not None and not pending.finished and pending.outcome != "stuck" and now >= pending.done_at_ms:
+            self._finish_update(endpoint, pending)
+        config = endpoint.config
+        if config is not None and config.warm_until_ms is not None and now >= config.warm_until_ms:
+            for state in config.entity_states.values():
+                if state.deployment == "DEPLOYMENT_CREATING":
+                    state.deployment, state.message = "DEPLOYMENT_READY", ""
+            config.warm_until_ms = None
+
+    def _finish_update(self, endpoint: Endpoint, pending: PendingUpdate) -> None:
         endpoint.last_updated_timestamp = pending.done_at_ms
         config = pending.config
         if pending.outcome == "ready":
-            config.entity_states = {e["name"]: EntityState("DEPLOYMENT_READY", "") for e in config.served_entities}
+            warmup_ms = int(endpoint.behaviour.warmup_seconds * 1000)
+            if warmup_ms > 0:
+                config.warm_until_ms = pending.done_at_ms + warmup_ms
+                message = "Served entity is starting: loading the model and warming up the server."
+                config.entity_states = {
+                    e["name"]: EntityState("DEPLOYMENT_CREATING", message) for e in config.served_entities
+                }
+            else:
+                config.entity_states = {e["name"]: EntityState("DEPLOYMENT_READY", "") for e in config.served_entities}
             endpoint.config = config
             endpoint.pending = None
             return
         # A failed or cancelled update leaves the previous config serving.
         pending.finished = True
-        if pending.outcome == "failed":
-            message = pending.failure_message or "Served entity deployment failed."
-            config.entity_states = {
-                e["name"]: EntityState("DEPLOYMENT_FAILED", message) for e in config.served_entities
-            }
-        else:
+        if pending.outcome == "cancelled":
             config.entity_states = {
                 e["name"]: EntityState("DEPLOYMENT_ABORTED", "Config update was canceled.")
                 for e in config.served_entities
             }
+            return
+        message = pending.failure_message or "Served entity deployment failed."
+        failing = changed_entity_names(endpoint.config, config)
+        config.entity_states = {
+            e["name"]: EntityState("DEPLOYMENT_FAILED", message)
+            if e["name"] in failing
+            else EntityState("DEPLOYMENT_READY", "")
+            for e in config.served_entities
+        }
 
     def get_endpoint(self, name: str) -> Endpoint | None:
         endpoint = self.endpoints.get(name)
