@@ -8,10 +8,11 @@ import httpx
 from mcp.server import MCPServer
 
 import tools
+from server.audit import AuditLog
 from server.settings import Settings
 from tools.api.auth import AuthProvider, SdkConfigAuth, StaticTokenAuth
 from tools.api.client import DatabricksClient
-from tools.context import ToolDeps, ToolSettings
+from tools.context import AuditSink, NullAudit, ToolDeps, ToolSettings
 from tools.policy import Policy, PolicySettings
 
 logger = logging.getLogger(__name__)
@@ -39,11 +40,14 @@ def build_server(
             try:
                 yield ToolDeps(
                     client=client,
-                    policy=Policy(PolicySettings(settings.read_only, settings.protected_endpoints)),
+                    policy=Policy(
+                        PolicySettings(read_only=settings.read_only, protected_endpoints=settings.protected_endpoints)
+                    ),
                     settings=ToolSettings(
                         max_result_chars=settings.max_result_chars,
                         wait_budget_seconds=settings.wait_budget_seconds,
                     ),
+                    audit=_audit_for(settings),
                 )
             finally:
                 await client.aclose()
@@ -51,6 +55,10 @@ def build_server(
     server: MCPServer[ToolDeps] = MCPServer(SERVER_NAME, instructions=INSTRUCTIONS, version="0.1.0", lifespan=lifespan)
     tools.register_all(server)
     return server
+
+
+def _audit_for(settings: Settings) -> AuditSink:
+    return AuditLog(settings.audit_log) if settings.audit_log else NullAudit()
 
 
 def _auth_for(settings: Settings, sandbox_url: str | None) -> AuthProvider:
