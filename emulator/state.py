@@ -212,6 +212,15 @@ class RegisteredModel:
     created_ms: int = 0
 
 
+@dataclass
+class OAuthClient:
+    """An OAuth machine-to-machine client: a service principal's application id and one of its secrets."""
+
+    client_id: str
+    secret: str
+    principal: Principal
+
+
 def changed_entity_names(current: ConfigVersion | None, new: ConfigVersion) -> set[str]:
     """Names of entities in `new` that are not served unchanged by `current` (all of them when none changed)."""
     unchanged = {
@@ -235,6 +244,7 @@ class Workspace:
         self.clock = clock or Clock()
         self.host_name = host_name
         self.workspace_id = "1234567890123456"
+        self.account_id = "00000000-0000-4000-8000-000000000000"
         self.cloud = "aws"
         # Workload types this workspace offers; None means the default set of `cloud`.
         self.workload_types: set[str] | None = None
@@ -242,6 +252,8 @@ class Workspace:
         self.endpoints: dict[str, Endpoint] = {}
         self.models: dict[str, RegisteredModel] = {}
         self.tokens: dict[str, Principal] = {SANDBOX_TOKEN: Principal(SANDBOX_USER, groups={ADMINS_GROUP, "users"})}
+        # OAuth M2M clients by client id; POST /oidc/v1/token issues tokens into `tokens` for them.
+        self.oauth_clients: dict[str, OAuthClient] = {}
         self.request_log: list[RequestRecord] = []
         # Faults are consumed by the fault middleware; see emulator.faults.
         self.faults: list[Any] = []
