@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 import httpx
 from mcp.server import MCPServer
 
+import prompts
 import tools
 from server.audit import AuditLog
 from server.settings import Settings
@@ -54,6 +55,7 @@ def build_server(
 
     server: MCPServer[ToolDeps] = MCPServer(SERVER_NAME, instructions=INSTRUCTIONS, version="0.1.0", lifespan=lifespan)
     tools.register_all(server)
+    prompts.register_all(server)
     return server
 
 
