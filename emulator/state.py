@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from emulator.clock import Clock
+from emulator.dataplane import DataPlaneState
 
 ConfigUpdateState = Literal["NOT_UPDATING", "IN_PROGRESS", "UPDATE_FAILED", "UPDATE_CANCELED"]
 UpdateOutcome = Literal["ready", "failed", "cancelled", "stuck"]
@@ -85,6 +86,16 @@ class EndpointBehaviour:
     response: Any = None
     # Extra latency for invocations, in real seconds.
     query_delay_seconds: float = 0.0
+    # Real seconds between the chunks of a streamed answer (see emulator.streaming).
+    stream_chunk_delay_seconds: float = 0.0
+    # Add a blank keep-alive line after the first chunk and send the second as `data:{...}` without the space.
+    stream_sse_variations: bool = False
+    # Break the stream after this many chunks, by dropping the connection ("disconnect") or by ending
+    # the body early without a final chunk or `[DONE]` ("truncate").
+    stream_break_after_chunks: int | None = None
+    stream_break_mode: Literal["disconnect", "truncate"] = "disconnect"
+    # Pay-per-token endpoints only: requests per second (virtual clock) the workspace may send before 429.
+    workspace_qps_limit: int | None = None
     # Seconds after an update completes during which the new entities stay DEPLOYMENT_CREATING, so the
     # endpoint reads NOT_READY / NOT_UPDATING before it turns READY.
     warmup_seconds: float = 0.0
@@ -158,6 +169,8 @@ class Endpoint:
     behaviour: EndpointBehaviour = field(default_factory=EndpointBehaviour)
     # Served entity name -> request counters; the data plane fills it through `usage_of`.
     usage: dict[str, EntityUsage] = field(default_factory=dict)
+    # Traffic-split position, rate-limit windows and per-principal usage of the invocation routes.
+    data_plane: DataPlaneState = field(default_factory=DataPlaneState)
 
     def usage_of(self, entity_name: str) -> EntityUsage:
         """Return the counters of `entity_name`, creating them on first use."""
