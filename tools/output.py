@@ -1,6 +1,20 @@
-"""Caps for large tool output, so every result fits a client's tool-output limit."""
+"""Caps for large tool output, so every result fits a client's tool-output limit.
+
+Text is cut at line boundaries (`head_text`, `tail_text`). JSON is cut by whole list items,
+object keys and string tails (`fit_json`), so the result is always valid JSON and every cut
+is listed in the returned truncation note.
+"""
+
+import json
+from typing import Any
 
 from pydantic import BaseModel, Field
+
+# Characters left for the JSON punctuation that joins kept parts; `fit_json` retries with a
+# smaller budget when the estimate was too low.
+SEPARATOR_CHARS = 4
+# Strings shorter than this are kept whole or dropped, never cut.
+MIN_STRING_CUT = 40
 
 
 class Truncation(BaseModel):
@@ -9,6 +23,9 @@ class Truncation(BaseModel):
     total_chars: int
     returned_chars: int
     hint: str = Field(description="how to ask for the part that was left out")
+    omitted: list[str] = Field(
+        default_factory=list, description="each cut, e.g. 'response.predictions: kept 120 of 50000 items'"
+    )
 
 
 def tail_text(text: str, max_chars: int, hint: str) -> tuple[str, Truncation | None]:
@@ -31,3 +48,99 @@ def head_text(text: str, max_chars: int, hint: str) -> tuple[str, Truncation | N
     if newline > max_chars - max_chars // 10:
         kept = kept[:newline]
     return kept, Truncation(total_chars=len(text), returned_chars=len(kept), hint=hint)
+
+
+def json_size(value: Any) -> int:
+    """Length of `value` as compact JSON, the form the size caps are measured in."""
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str))
+
+
+def fit_json(value: Any, max_chars: int, hint: str, path: str = "$") -> tuple[Any, Truncation | None]:
+    """Shrink `value` until its compact JSON fits `max_chars`, cutting whole items only.
+
+    Lists keep their first items, objects their first keys, and long strings their head.
+    The first item of a list and the first key of an object are shrunk rather than dropped,
+    so the shape stays visible. `path` names the root in the notes (JSONPath style).
+    """
+    total = json_size(value)
+    if total <= max_chars:
+        return value, None
+    budget = max_chars
+    for _ in range(6):
+        omitted: list[str] = []
+        kept = _fit(value, budget, path, omitted)
+        returned = json_size(kept)
+        if returned <= max_chars:
+            return kept, Truncation(total_chars=total, returned_chars=returned, hint=hint, omitted=omitted)
+        budget -= returned - max_chars + max_chars // 20
+    omitted = [f"{path}: dropped the whole value ({total} characters)"]
+    return None, Truncation(total_chars=total, returned_chars=4, hint=hint, omitted=omitted)
+
+
+def _fit(value: Any, budget: int, path: str, omitted: list[str]) -> Any:
+    size = json_size(value)
+    if size <= budget:
+        return value
+    if isinstance(value, list):
+        return _fit_list(value, budget, path, omitted)
+    if isinstance(value, dict):
+        return _fit_dict(value, budget, path, omitted)
+    if isinstance(value, str):
+        keep = max(budget - 2 - SEPARATOR_CHARS, 0)
+        if keep < MIN_STRING_CUT:
+            keep = min(len(value), MIN_STRING_CUT)
+        omitted.append(f"{path}: kept the first {keep} of {len(value)} characters")
+        return value[:keep]
+    return value
+
+
+def _fit_list(items: list[Any], budget: int, path: str, omitted: list[str]) -> list[Any]:
+    kept: list[Any] = []
+    used = 2
+    for index, item in enumerate(items):
+        size = json_size(item) + 1
+        if used + size <= budget:
+            kept.append(item)
+            used += size
+            continue
+        if index == 0:
+            kept.append(_fit(item, budget - used - SEPARATOR_CHARS, f"{path}[0]", omitted))
+        break
+    if len(kept) < len(items):
+        omitted.append(f"{path}: kept {len(kept)} of {len(items)} items")
+    return kept
+
+
+def _fit_dict(mapping: dict[str, Any], budget: int, path: str, omitted: list[str]) -> dict[str, Any]:
+    # Small values are kept first, so one huge value cannot crowd out its siblings; the
+    # output keeps the original key order.
+    sizes = {key: json_size(key) + 2 + json_size(item) for key, item in mapping.items()}
+    chosen: set[str] = set()
+    used = 2
+    for key in sorted(mapping, key=lambda k: sizes[k]):
+        if used + sizes[key] > budget:
+            break
+        chosen.add(key)
+        used += sizes[key]
+    shrunk: dict[str, Any] = {}
+    for key in mapping:
+        if key in chosen:
+            continue
+        remaining = budget - used - json_size(key) - 2 - SEPARATOR_CHARS
+        if remaining < 64:
+            break
+        shrunk[key] = _fit(mapping[key], remaining, _child_path(path, key), omitted)
+        used += json_size(key) + 2 + json_size(shrunk[key])
+        break
+    kept = {key: shrunk.get(key, mapping.get(key)) for key in mapping if key in chosen or key in shrunk}
+    dropped = [key for key in mapping if key not in kept]
+    if dropped:
+        shown = ", ".join(dropped[:10]) + (", ..." if len(dropped) > 10 else "")
+        omitted.append(f"{path}: dropped {len(dropped)} of {len(mapping)} keys ({shown})")
+    return kept
+
+
+def _child_path(path: str, key: str) -> str:
+    if key.isidentifier():
+        return f"{path}.{key}"
+    return f"{path}[{json.dumps(key)}]"

@@ -140,6 +140,22 @@ class DatabricksClient:
         except httpx.TransportError as exc:
             raise TransportError(f"Stream from POST {path} failed: {exc!r}", method="POST", path=path) from exc
 
+    async def post_with_headers(
+        self,
+        path: str,
+        body: dict[str, Any],
+        *,
+        timeout: float | None = None,
+        retry_budget_seconds: float | None = None,
+    ) -> tuple[Any, httpx.Headers]:
+        """POST `body` and return the decoded JSON body with the response headers.
+
+        `retry_budget_seconds` replaces the client's retry budget for this call, so a caller
+        with a total deadline can make the last 429 or 503 surface before that deadline.
+        """
+        response = await self._send("POST", path, body=body, timeout=timeout, retry_budget_seconds=retry_budget_seconds)
+        return decode_json(response, "POST", path), response.headers
+
     async def _send(
         self,
         method: str,
@@ -149,8 +165,10 @@ class DatabricksClient:
         params: dict[str, Any] | None = None,
         accept: str = "application/json",
         timeout: float | None = None,
+        retry_budget_seconds: float | None = None,
     ) -> httpx.Response:
-        deadline = time.monotonic() + self._options.retry_budget_seconds
+        budget = self._options.retry_budget_seconds if retry_budget_seconds is None else retry_budget_seconds
+        deadline = time.monotonic() + budget
         attempt = 0
         while True:
             attempt += 1

@@ -1,5 +1,7 @@
 """Typed calls for each serving operation; the one place that knows the REST paths."""
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -64,3 +66,38 @@ class ServingApi:
         self, name: str, body: dict[str, Any], *, served_model: str | None = None, timeout: float | None = None
     ) -> Any:
         return await self.client.post(self.invocations_path(name, served_model), body, timeout=timeout)
+
+    async def query_with_headers(
+        self,
+        name: str,
+        body: dict[str, Any],
+        *,
+        served_model: str | None = None,
+        timeout: float | None = None,
+        retry_budget_seconds: float | None = None,
+    ) -> "InvocationResponse":
+        """Invoke the endpoint and keep the response headers that name the served entity and request."""
+        path = self.invocations_path(name, served_model)
+        decoded, headers = await self.client.post_with_headers(
+            path, body, timeout=timeout, retry_budget_seconds=retry_budget_seconds
+        )
+        return InvocationResponse(
+            body=decoded,
+            served_model_name=headers.get("served-model-name"),
+            request_id=headers.get("x-request-id") or headers.get("x-databricks-request-id"),
+        )
+
+    def stream_query(
+        self, name: str, body: dict[str, Any], *, served_model: str | None = None, timeout: float | None = None
+    ) -> AsyncIterator[str]:
+        """Invoke the endpoint with `stream: true` in `body` and yield each Server-Sent Event's data."""
+        return self.client.stream_events(self.invocations_path(name, served_model), body, timeout=timeout)
+
+
+@dataclass
+class InvocationResponse:
+    """An invocation's decoded JSON body, plus the served entity that handled it (`served-model-name` header)."""
+
+    body: Any
+    served_model_name: str | None
+    request_id: str | None
