@@ -9,7 +9,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from emulator import admin, auth_routes, endpoints, invocations, permissions, registry
+from emulator import (
+    admin,
+    auth_routes,
+    endpoint_settings,
+    endpoints,
+    invocations,
+    metrics,
+    openapi,
+    permissions,
+    provisioned,
+    registry,
+    served_logs,
+)
 from emulator.errors import ApiError, unauthenticated
 from emulator.state import RequestRecord, Workspace
 
@@ -134,7 +146,12 @@ def create_app(workspace: Workspace | None = None) -> Starlette:
         routes=[
             *admin.routes,
             *auth_routes.routes,
+            *provisioned.routes,
             *endpoints.routes,
+            *endpoint_settings.routes,
+            *served_logs.routes,
+            *metrics.routes,
+            *openapi.routes,
             *invocations.routes,
             *permissions.routes,
             *registry.routes,

@@ -1,37 +1,95 @@
-"""Validation and normalisation of endpoint config input, as the serving API applies it."""
+"""Field-level checks the serving API applies to request bodies: names, types, routes, unknown fields.
+
+Input follows the proto3 JSON mapping, so integers and booleans given as strings ("90", "false")
+are accepted and converted; output always uses real JSON numbers and booleans.
+"""
 
 import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from emulator.errors import bad_request
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
 ENTITY_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
-MAX_SERVED_ENTITIES = 15
+SYSTEM_PREFIX = "databricks-"
+
+# Output-only fields of endpoints, configs and served entities; a request that echoes one back is rejected.
+READ_ONLY_FIELDS = (
+    "id",
+    "state",
+    "creator",
+    "creation_timestamp",
+    "last_updated_timestamp",
+    "permission_level",
+    "pending_config",
+    "endpoint_type",
+    "config_version",
+    "start_time",
+    "foundation_model",
+)
+# Top-level fields that belong to a separate API, with the call that sets each.
+SEPARATE_API_FIELDS = {
+    "tags": "PATCH /api/2.0/serving-endpoints/{name}/tags",
+    "ai_gateway": "PUT /api/2.0/serving-endpoints/{name}/ai-gateway",
+    "rate_limits": "PUT /api/2.0/serving-endpoints/{name}/ai-gateway (rate_limits)",
+    "email_notifications": "PATCH /api/2.0/serving-endpoints/{name}/notifications",
+    "telemetry_config": "PATCH /api/2.0/serving-endpoints/{name}/telemetry-config",
+}
 
 
 def validate_endpoint_name(name: Any, *, system: bool = False) -> str:
     if not isinstance(name, str) or not name:
-        raise bad_request("Endpoint name is required.")
+        raise bad_request("Field 'name' is required: give the endpoint a name of 1-63 letters, digits, '-' or '_'.")
     if not NAME_PATTERN.match(name):
         raise bad_request(f"Invalid endpoint name '{name}': use 1-63 characters from letters, digits, '-' and '_'.")
-    if name.startswith("databricks-") and not system:
-        raise bad_request(f"Invalid endpoint name '{name}': the prefix 'databricks-' is reserved.")
+    if name.startswith(SYSTEM_PREFIX) and not system:
+        raise bad_request(
+            f"Invalid endpoint name '{name}': the prefix '{SYSTEM_PREFIX}' is reserved for endpoints that "
+            "Databricks manages. Choose a name without it."
+        )
     return name
 
 
-def default_entity_name(entity: dict[str, Any]) -> str:
-    """Derive a served entity name the way the API does when the caller gives none."""
-    external = entity.get("external_model")
-    if isinstance(external, dict):
-        return str(external.get("name", "")).replace(".", "-").replace(":", "-")
-    model = str(entity.get("entity_name", "")).split(".")[-1]
-    version = entity.get("entity_version")
-    return f"{model}-{version}" if version not in (None, "") else model
+def reject_unexpected_fields(body: Mapping[str, Any], allowed: Iterable[str], where: str) -> None:
+    """Reject read-only and unknown keys of `body`, naming them and the accepted fields."""
+    allowed_set = set(allowed)
+    read_only = sorted(k for k in body if k in READ_ONLY_FIELDS and k not in allowed_set)
+    if read_only:
+        raise bad_request(
+            f"Field(s) {read_only} in {where} are read-only: the server sets them. "
+            "Remove them from the request and send input fields only."
+        )
+    unknown = sorted(set(body) - allowed_set)
+    if not unknown:
+        return
+    hints = [f"set '{k}' with {SEPARATE_API_FIELDS[k]}" for k in unknown if k in SEPARATE_API_FIELDS]
+    message = f"Unknown field(s) {unknown} in {where}. Accepted fields: {sorted(allowed_set)}."
+    if hints:
+        message += " " + "; ".join(hints) + "."
+    raise bad_request(message)
+
+
+def require_object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise bad_request(f"'{where}' must be a JSON object, got {type(value).__name__}.")
+    return value
+
+
+def require_list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise bad_request(f"'{where}' must be a JSON array, got {type(value).__name__}.")
+    return value
+
+
+def require_string(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise bad_request(f"'{where}' must be a non-empty string, got {value!r}.")
+    return value
 
 
 def coerce_int(value: Any, field: str) -> int:
-    """Accept proto3-JSON integers given as strings, as the real API does on input."""
+    """Return `value` as an int, accepting proto3-JSON integers given as strings."""
     if isinstance(value, bool):
         raise bad_request(f"Field '{field}' must be an integer, got {value!r}.")
     if isinstance(value, int):
@@ -42,113 +100,97 @@ def coerce_int(value: Any, field: str) -> int:
 
 
 def coerce_bool(value: Any, field: str) -> bool:
+    """Return `value` as a bool, accepting the strings "true" and "false" in any case."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise bad_request(f"Field '{field}' must be a boolean, got {value!r}.")
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise bad_request(f"Field '{field}' must be a boolean (true or false), got {value!r}.")
 
 
-ENTITY_INPUT_FIELDS = {
-    "name",
-    "entity_name",
-    "entity_version",
-    "external_model",
-    "workload_size",
-    "workload_type",
-    "scale_to_zero_enabled",
-    "min_provisioned_concurrency",
-    "max_provisioned_concurrency",
-    "min_provisioned_throughput",
-    "max_provisioned_throughput",
-    "provisioned_model_units",
-    "burst_scaling_enabled",
-    "environment_vars",
-    "instance_profile_arn",
-}
-COMPUTE_FIELDS = (
-    "workload_size",
-    "workload_type",
-    "scale_to_zero_enabled",
-    "min_provisioned_throughput",
-    "max_provisioned_throughput",
-)
+def coerce_fraction(value: Any, field: str) -> float:
+    """Return `value` as a float between 0.0 and 1.0, accepting numeric strings."""
+    try:
+        number = float(value) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not 0.0 <= number <= 1.0:
+        raise bad_request(f"Field '{field}' must be a number between 0.0 and 1.0, got {value!r}.")
+    return number
 
 
-def normalise_entity(raw: Any, index: int, creator: str, now_ms: int) -> dict[str, Any]:
-    """Turn one `served_entities[]` input item into its stored output shape."""
-    where = f"served_entities[{index}]"
-    if not isinstance(raw, dict):
-        raise bad_request(f"'{where}' must be an object.")
-    unknown = sorted(set(raw) - ENTITY_INPUT_FIELDS)
-    if unknown:
-        raise bad_request(f"Unknown field(s) {unknown} in '{where}'.")
-    entity: dict[str, Any] = dict(raw)
-    if "external_model" in entity:
-        present = [f for f in COMPUTE_FIELDS if f in entity]
-        if present:
-            raise bad_request(
-                f"'{where}' has an external_model and compute field(s) {present}; "
-                "provisioned compute is not supported for external model endpoints."
-            )
-    else:
-        if not entity.get("entity_name"):
-            raise bad_request(f"'{where}.entity_name' is required unless 'external_model' is set.")
-        if "entity_version" in entity:
-            entity["entity_version"] = str(entity["entity_version"])
-        if "scale_to_zero_enabled" in entity:
-            entity["scale_to_zero_enabled"] = coerce_bool(
-                entity["scale_to_zero_enabled"], f"{where}.scale_to_zero_enabled"
-            )
-        has_concurrency = "min_provisioned_concurrency" in entity or "max_provisioned_concurrency" in entity
-        if "workload_size" in entity and has_concurrency:
-            raise bad_request(f"'{where}': workload_size and min/max_provisioned_concurrency are mutually exclusive.")
-        if not has_concurrency and "provisioned_model_units" not in entity:
-            entity.setdefault("workload_size", "Small")
-        entity.setdefault("workload_type", "CPU")
-    name = entity.get("name") or default_entity_name(entity)
-    if not ENTITY_NAME_PATTERN.match(name):
-        raise bad_request(f"Invalid served entity name '{name}' in '{where}': use letters, digits, '-' and '_'.")
-    entity["name"] = name
-    entity["creator"] = creator
-    entity["creation_timestamp"] = now_ms
-    return entity
+def default_entity_name(entity: Mapping[str, Any]) -> str:
+    """Derive a served entity name the way the API does when the caller gives none.
+
+    External models use the upstream model name with '.' and ':' replaced by '-'; registry and
+    Unity Catalog models use the last component of the model name, '-', and the version.
+    """
+    external = entity.get("external_model")
+    if isinstance(external, dict):
+        return str(external.get("name", "")).replace(".", "-").replace(":", "-")
+    model = str(entity.get("entity_name", "")).split(".")[-1]
+    version = entity.get("entity_version")
+    return f"{model}-{version}" if version not in (None, "") else model
 
 
 def normalise_routes(raw_traffic: Any, entity_names: list[str]) -> list[dict[str, Any]]:
-    """Validate `traffic_config.routes`; default to 100 % when there is one entity."""
+    """Validate `traffic_config.routes`; default to one 100 % route when there is one entity."""
     if raw_traffic is None:
         if len(entity_names) == 1:
-            name = entity_names[0]
-            return [{"served_model_name": name, "served_entity_name": name, "traffic_percentage": 100}]
-        if not entity_names:
-            return []
-        raise bad_request("traffic_config is required when the endpoint serves more than one entity.")
-    if not isinstance(raw_traffic, dict) or not isinstance(raw_traffic.get("routes"), list):
-        raise bad_request("traffic_config.routes must be a list.")
+            return [_route(entity_names[0], 100)]
+        raise bad_request(
+            f"Field 'traffic_config' is required when the config serves more than one entity ({entity_names}): "
+            "give one route per served entity with traffic percentages that sum to 100."
+        )
+    traffic = require_object(raw_traffic, "traffic_config")
+    reject_unexpected_fields(traffic, ("routes",), "'traffic_config'")
+    raw_routes = require_list(traffic.get("routes"), "traffic_config.routes")
+    if not raw_routes:
+        raise bad_request(
+            "Field 'traffic_config.routes' is empty: give one route per served entity with traffic percentages "
+            "that sum to 100."
+        )
     routes: list[dict[str, Any]] = []
-    total = 0
     seen: set[str] = set()
-    for i, raw in enumerate(raw_traffic["routes"]):
-        where = f"traffic_config.routes[{i}]"
-        if not isinstance(raw, dict):
-            raise bad_request(f"'{where}' must be an object.")
-        target = raw.get("served_entity_name") or raw.get("served_model_name")
-        if not target:
-            raise bad_request(f"'{where}' needs served_entity_name or served_model_name.")
-        if target not in entity_names:
-            raise bad_request(
-                f"'{where}' routes traffic to '{target}', which is not a served entity of this config "
-                f"(served entities: {entity_names})."
-            )
+    for index, raw in enumerate(raw_routes):
+        where = f"traffic_config.routes[{index}]"
+        route = require_object(raw, where)
+        reject_unexpected_fields(route, ("served_entity_name", "served_model_name", "traffic_percentage"), f"'{where}'")
+        target = _route_target(route, where, entity_names)
         if target in seen:
-            raise bad_request(f"'{where}' routes to '{target}' a second time.")
+            raise bad_request(f"'{where}' routes to '{target}' a second time; give each served entity one route.")
         seen.add(target)
-        percentage = coerce_int(raw.get("traffic_percentage"), f"{where}.traffic_percentage")
+        if "traffic_percentage" not in route:
+            raise bad_request(f"Field '{where}.traffic_percentage' is required (an integer from 0 to 100).")
+        percentage = coerce_int(route["traffic_percentage"], f"{where}.traffic_percentage")
         if not 0 <= percentage <= 100:
-            raise bad_request(f"'{where}.traffic_percentage' must be between 0 and 100, got {percentage}.")
-        total += percentage
-        routes.append({"served_model_name": target, "served_entity_name": target, "traffic_percentage": percentage})
-    if routes and total != 100:
-        raise bad_request(f"Traffic percentages must sum to 100, got {total}.")
+            raise bad_request(f"Field '{where}.traffic_percentage' must be between 0 and 100, got {percentage}.")
+        routes.append(_route(target, percentage))
+    total = sum(r["traffic_percentage"] for r in routes)
+    if total != 100:
+        shares = ", ".join(f"{r['served_entity_name']}={r['traffic_percentage']}" for r in routes)
+        raise bad_request(f"Traffic percentages must sum to 100, got {total} ({shares}).")
     return routes
+
+
+def _route_target(route: dict[str, Any], where: str, entity_names: list[str]) -> str:
+    entity_name = route.get("served_entity_name")
+    model_name = route.get("served_model_name")
+    if entity_name and model_name and entity_name != model_name:
+        raise bad_request(
+            f"'{where}' names two different targets: served_entity_name '{entity_name}' and served_model_name "
+            f"'{model_name}'. Give one of them."
+        )
+    target = entity_name or model_name
+    if not target:
+        raise bad_request(f"'{where}' needs 'served_entity_name' (or the older 'served_model_name').")
+    if target not in entity_names:
+        raise bad_request(
+            f"'{where}' routes traffic to '{target}', which is not a served entity of this config. "
+            f"Served entities: {entity_names}."
+        )
+    return str(target)
+
+
+def _route(name: str, percentage: int) -> dict[str, Any]:
+    return {"served_model_name": name, "served_entity_name": name, "traffic_percentage": percentage}

@@ -1,4 +1,4 @@
-"""Control-plane routes under /api/2.0/serving-endpoints."""
+"""Control-plane routes that create, read, list, delete and reconfigure serving endpoints."""
 
 from typing import Any
 
@@ -6,18 +6,35 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from emulator.config_rules import MAX_SERVED_ENTITIES, normalise_entity, normalise_routes, validate_endpoint_name
-from emulator.errors import ApiError, bad_request, conflict, not_found
+from emulator import settings_rules
+from emulator.config_rules import coerce_bool, reject_unexpected_fields, require_object, validate_endpoint_name
+from emulator.configs import (
+    ConfigRequest,
+    build_config,
+    check_conversion,
+    endpoint_kind,
+    next_config_version,
+    require_not_updating,
+    start_update,
+)
+from emulator.errors import ApiError, bad_request, not_found
+from emulator.permissions import can_view, require_level
 from emulator.render import render_endpoint, render_endpoint_summary
 from emulator.requests import json_body, principal_of, workspace_of
-from emulator.state import (
-    ConfigVersion,
-    Endpoint,
-    EntityState,
-    PendingUpdate,
-    Principal,
-    Workspace,
-    new_endpoint_id,
+from emulator.state import Endpoint, Principal, Workspace, new_endpoint_id
+
+CREATE_FIELDS = (
+    "name",
+    "config",
+    "ai_gateway",
+    "budget_policy_id",
+    "description",
+    "email_notifications",
+    "rate_limits",
+    "route_optimized",
+    "tags",
+    "telemetry_config",
+    "usage_policy_id",
 )
 
 
@@ -28,107 +45,103 @@ def require_endpoint(workspace: Workspace, name: str) -> Endpoint:
     return endpoint
 
 
-def build_config(workspace: Workspace, body: dict[str, Any], creator: str, version: int) -> ConfigVersion:
-    if "served_entities" in body and "served_models" in body:
-        raise bad_request("Specify either served_entities or served_models, not both.")
-    raw_entities = body.get("served_entities")
-    if raw_entities is None and "served_models" in body:
-        raw_entities = [_served_model_to_entity(m) for m in body["served_models"] or []]
-    if not isinstance(raw_entities, list) or not raw_entities:
-        raise bad_request("At least one served entity is required in 'served_entities'.")
-    if len(raw_entities) > MAX_SERVED_ENTITIES:
-        raise bad_request(f"An endpoint serves at most {MAX_SERVED_ENTITIES} entities, got {len(raw_entities)}.")
-    now = workspace.clock.now_ms()
-    entities = [normalise_entity(raw, i, creator, now) for i, raw in enumerate(raw_entities)]
-    names = [e["name"] for e in entities]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise bad_request(f"Served entity names must be unique within the endpoint, duplicated: {duplicates}.")
-    routes = normalise_routes(body.get("traffic_config"), names)
-    return ConfigVersion(
-        version=version, served_entities=entities, routes=routes, auto_capture_config=body.get("auto_capture_config")
+def principal_key(principal: Principal) -> str:
+    kind = "service_principal_name" if principal.kind == "service_principal" else "user_name"
+    return f"{kind}:{principal.name}"
+
+
+def check_telemetry_supported(endpoint_name: str, endpoint_type: str | None) -> None:
+    """Reject telemetry on endpoints that serve no custom model (external models, or no config yet)."""
+    if endpoint_type in ("CUSTOM_MODEL", "FOUNDATION_MODEL_API"):
+        return
+    label = "EXTERNAL_MODELS" if endpoint_type == "EXTERNAL_MODEL" else "NO_CONFIG"
+    raise bad_request(
+        f"Telemetry configuration is not supported for endpoint type '{label}' (endpoint '{endpoint_name}'). "
+        "Only endpoints that serve a custom model or Foundation Model support telemetry."
     )
-
-
-def _served_model_to_entity(model: Any) -> Any:
-    if not isinstance(model, dict):
-        return model
-    entity = {k: v for k, v in model.items() if k not in ("model_name", "model_version")}
-    if "model_name" in model:
-        entity["entity_name"] = model["model_name"]
-    if "model_version" in model:
-        entity["entity_version"] = model["model_version"]
-    return entity
-
-
-def start_update(workspace: Workspace, endpoint: Endpoint, config: ConfigVersion) -> None:
-    now = workspace.clock.now_ms()
-    behaviour = endpoint.behaviour
-    for entity in config.served_entities:
-        config.entity_states[entity["name"]] = EntityState(
-            "DEPLOYMENT_CREATING", "Creating resources for served entity."
-        )
-    endpoint.pending = PendingUpdate(
-        config=config,
-        start_ms=now,
-        done_at_ms=now + int(behaviour.deploy_seconds * 1000),
-        outcome=behaviour.next_update_outcome,
-        failure_message=behaviour.next_update_message,
-    )
-    behaviour.next_update_outcome = "ready"
-    behaviour.next_update_message = ""
-    endpoint.last_updated_timestamp = now
 
 
 async def create_endpoint(request: Request) -> Response:
     workspace = workspace_of(request)
     principal = principal_of(request)
     body = await json_body(request)
+    reject_unexpected_fields(body, CREATE_FIELDS, "the create request body")
     name = validate_endpoint_name(body.get("name"))
     with workspace.lock:
         if name in workspace.endpoints:
-            raise ApiError(409, "RESOURCE_ALREADY_EXISTS", f"Endpoint with name '{name}' already exists.")
-        now = workspace.clock.now_ms()
-        endpoint = Endpoint(
-            name=name,
-            id=new_endpoint_id(),
-            creator=principal.name,
-            creation_timestamp=now,
-            last_updated_timestamp=now,
-            description=str(body.get("description") or ""),
-            route_optimized=bool(body.get("route_optimized", False)),
-            budget_policy_id=body.get("budget_policy_id"),
-            ai_gateway=body.get("ai_gateway"),
-            email_notifications=body.get("email_notifications"),
-            telemetry_config=body.get("telemetry_config"),
-            tags={t["key"]: t.get("value") for t in body.get("tags") or []},
-        )
-        endpoint.acl[f"{principal_key(principal)}"] = "CAN_MANAGE"
-        raw_config = body.get("config")
-        config = build_config(workspace, raw_config, principal.name, 1) if raw_config else None
+            raise ApiError(
+                409,
+                "RESOURCE_ALREADY_EXISTS",
+                f"Endpoint with name '{name}' already exists. Use PUT /api/2.0/serving-endpoints/{name}/config "
+                "to change its served entities.",
+            )
+        endpoint = new_endpoint(workspace, body, name, principal)
         workspace.endpoints[name] = endpoint
-        if config is not None:
-            start_update(workspace, endpoint, config)
         return JSONResponse(render_endpoint(endpoint, "CAN_MANAGE"))
 
 
-def principal_key(principal: Principal) -> str:
-    kind = "service_principal_name" if principal.kind == "service_principal" else "user_name"
-    return f"{kind}:{principal.name}"
+def new_endpoint(workspace: Workspace, body: dict[str, Any], name: str, principal: Principal) -> Endpoint:
+    """Validate a create body completely, then return the endpoint with its first update started."""
+    config = None
+    if body.get("config") is not None:
+        raw_config = require_object(body["config"], "config")
+        config = build_config(workspace, raw_config, ConfigRequest(name, principal.name), 1)
+    description = body.get("description")
+    if description is not None and not isinstance(description, str):
+        raise bad_request(f"Field 'description' must be a string, got {description!r}.")
+    now = workspace.clock.now_ms()
+    endpoint = Endpoint(
+        name=name,
+        id=new_endpoint_id(),
+        creator=principal.name,
+        creation_timestamp=now,
+        last_updated_timestamp=now,
+        description=description or "",
+        route_optimized=coerce_bool(body.get("route_optimized", False), "route_optimized"),
+        budget_policy_id=body.get("budget_policy_id"),
+    )
+    if body.get("telemetry_config") is not None:
+        check_telemetry_supported(name, endpoint_kind(config) if config is not None else None)
+    apply_create_settings(endpoint, body)
+    endpoint.acl[principal_key(principal)] = "CAN_MANAGE"
+    if config is not None:
+        start_update(workspace, endpoint, config)
+    return endpoint
+
+
+def apply_create_settings(endpoint: Endpoint, body: dict[str, Any]) -> None:
+    """Set tags, gateway, notifications, telemetry and legacy rate limits given at creation."""
+    if body.get("tags") is not None:
+        endpoint.tags = settings_rules.tags_from_list(body["tags"], "tags")
+    if body.get("ai_gateway") is not None:
+        gateway = require_object(body["ai_gateway"], "ai_gateway")
+        endpoint.ai_gateway = settings_rules.ai_gateway(gateway, endpoint.name, None) or None
+    if body.get("email_notifications") is not None:
+        endpoint.email_notifications = settings_rules.email_notifications(
+            body["email_notifications"], "email_notifications"
+        )
+    if body.get("telemetry_config") is not None:
+        endpoint.telemetry_config = settings_rules.telemetry_config(body["telemetry_config"], "telemetry_config")
+    if body.get("rate_limits") is not None:
+        endpoint.rate_limits = settings_rules.legacy_rate_limits(body["rate_limits"])
 
 
 async def get_endpoint(request: Request) -> Response:
     workspace = workspace_of(request)
     with workspace.lock:
         endpoint = require_endpoint(workspace, request.path_params["name"])
-        return JSONResponse(render_endpoint(endpoint, "CAN_MANAGE"))
+        level = require_level(workspace, endpoint, principal_of(request), "CAN_VIEW")
+        return JSONResponse(render_endpoint(endpoint, level))
 
 
 async def list_endpoints(request: Request) -> Response:
     workspace = workspace_of(request)
     with workspace.lock:
         items = []
+        principal = principal_of(request)
         for endpoint in workspace.endpoints.values():
+            if not can_view(workspace, endpoint, principal):
+                continue
             workspace.settle(endpoint)
             items.append(render_endpoint_summary(endpoint))
         return JSONResponse({"endpoints": items})
@@ -138,7 +151,12 @@ async def delete_endpoint(request: Request) -> Response:
     workspace = workspace_of(request)
     name = request.path_params["name"]
     with workspace.lock:
-        require_endpoint(workspace, name)
+        endpoint = require_endpoint(workspace, name)
+        if endpoint.system:
+            raise ApiError(
+                403, "PERMISSION_DENIED", f"Endpoint '{name}' is managed by Databricks and cannot be deleted."
+            )
+        require_level(workspace, endpoint, principal_of(request), "CAN_MANAGE")
         del workspace.endpoints[name]
         return JSONResponse({})
 
@@ -150,18 +168,15 @@ async def update_config(request: Request) -> Response:
     name = request.path_params["name"]
     with workspace.lock:
         endpoint = require_endpoint(workspace, name)
-        if endpoint.config_update == "IN_PROGRESS":
-            raise conflict(
-                f"Endpoint '{name}' is currently updating. Wait for the update to complete before updating its config."
+        if endpoint.system:
+            raise ApiError(
+                403, "PERMISSION_DENIED", f"Endpoint '{name}' is managed by Databricks; its config cannot be changed."
             )
-        version = (
-            max(
-                endpoint.config.version if endpoint.config else 0,
-                endpoint.pending.config.version if endpoint.pending else 0,
-            )
-            + 1
-        )
-        config = build_config(workspace, body, principal.name, version)
+        require_level(workspace, endpoint, principal, "CAN_MANAGE")
+        require_not_updating(endpoint, "config")
+        request_context = ConfigRequest(name, principal.name, is_update=True)
+        config = build_config(workspace, body, request_context, next_config_version(endpoint))
+        check_conversion(endpoint, config)
         start_update(workspace, endpoint, config)
         return JSONResponse(render_endpoint(endpoint, "CAN_MANAGE"))
 

@@ -1,12 +1,25 @@
 """JSON renderings of workspace objects, in the shapes the REST API returns."""
 
+import copy
 from typing import Any
 
+from emulator.external_models import strip_plaintext_secrets
 from emulator.state import ConfigVersion, Endpoint, PendingUpdate
+
+# Stored entity fields that GET does not return.
+HIDDEN_ENTITY_FIELDS = ("burst_scaling_enabled",)
+
+
+def public_entity(entity: dict[str, Any]) -> dict[str, Any]:
+    """Return a served entity as the API shows it: no plaintext secrets, no write-only fields."""
+    out: dict[str, Any] = strip_plaintext_secrets(entity)
+    for field in HIDDEN_ENTITY_FIELDS:
+        out.pop(field, None)
+    return out
 
 
 def _entity_with_state(entity: dict[str, Any], config: ConfigVersion) -> dict[str, Any]:
-    out = dict(entity)
+    out = public_entity(entity)
     state = config.entity_states.get(entity["name"])
     if state is not None:
         out["state"] = {"deployment": state.deployment, "deployment_state_message": state.message}
@@ -15,7 +28,8 @@ def _entity_with_state(entity: dict[str, Any], config: ConfigVersion) -> dict[st
 
 def _served_model_view(entity: dict[str, Any]) -> dict[str, Any]:
     """The deprecated `served_models` mirror of a served entity."""
-    out = {k: v for k, v in entity.items() if k not in ("entity_name", "entity_version", "external_model")}
+    hidden = ("entity_name", "entity_version", "external_model", "foundation_model")
+    out = {k: v for k, v in entity.items() if k not in hidden}
     if "entity_name" in entity:
         out["model_name"] = entity["entity_name"]
     if "entity_version" in entity:
@@ -32,7 +46,7 @@ def render_config(config: ConfigVersion) -> dict[str, Any]:
         "traffic_config": {"routes": [dict(r) for r in config.routes]},
     }
     if config.auto_capture_config is not None:
-        out["auto_capture_config"] = config.auto_capture_config
+        out["auto_capture_config"] = copy.deepcopy(config.auto_capture_config)
     return out
 
 
@@ -74,7 +88,7 @@ def render_endpoint(endpoint: Endpoint, permission_level: str | None = None) -> 
     for key in ("task", "endpoint_type", "ai_gateway", "email_notifications", "telemetry_config", "budget_policy_id"):
         value = getattr(endpoint, key)
         if value is not None:
-            out[key] = value
+            out[key] = copy.deepcopy(value)
     return out
 
 
@@ -92,15 +106,17 @@ def render_endpoint_summary(endpoint: Endpoint) -> dict[str, Any]:
         out["id"] = endpoint.id
     if endpoint.config is not None:
         summary_keys = ("name", "entity_name", "entity_version", "external_model", "foundation_model")
-        entities = [{k: e[k] for k in summary_keys if k in e} for e in endpoint.config.served_entities]
+        entities = [
+            {k: v for k, v in public_entity(e).items() if k in summary_keys} for e in endpoint.config.served_entities
+        ]
         out["config"] = {
             "served_entities": entities,
             "served_models": [_served_model_view(e) for e in entities if "external_model" not in e],
         }
     if endpoint.tags:
         out["tags"] = render_tags(endpoint)
-    for key in ("task", "endpoint_type", "ai_gateway", "budget_policy_id"):
+    for key in ("task", "endpoint_type", "ai_gateway", "budget_policy_id", "telemetry_config"):
         value = getattr(endpoint, key)
         if value is not None:
-            out[key] = value
+            out[key] = copy.deepcopy(value)
     return out

@@ -1,30 +1,38 @@
 """Scenario files (JSON or YAML) that build a workspace: principals, models, endpoints.
 
-The seeded default workspace is itself the scenario `scenarios/default.yaml`.
+The seeded default workspace is itself the scenario `scenarios/default.yaml`, which documents
+the format. An endpoint item can describe any state: its active config and entity states, an
+update in flight or one that failed, a warm-up, behaviour knobs, and past traffic for metrics.
 """
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast, get_args
 
 import yaml
 
 from emulator.clock import Clock
 from emulator.config_rules import validate_endpoint_name
-from emulator.endpoints import build_config
+from emulator.configs import ConfigRequest, build_config, derive_task, endpoint_kind
+from emulator.faults import FaultError, parse_fault
 from emulator.state import (
     SANDBOX_USER,
+    ConfigVersion,
     Endpoint,
     EndpointBehaviour,
     EntityState,
     ModelVersion,
+    OAuthClient,
+    PendingUpdate,
     Principal,
     RegisteredModel,
+    UpdateOutcome,
     Workspace,
     new_endpoint_id,
 )
 
 DEFAULT_SCENARIO = Path(__file__).with_name("scenarios") / "default.yaml"
+PENDING_STATES: dict[str, UpdateOutcome | None] = {"IN_PROGRESS": None, "UPDATE_FAILED": "failed", "UPDATE_CANCELED": "cancelled"}
 
 
 class ScenarioError(ValueError):
@@ -45,14 +53,11 @@ def apply_scenario(workspace: Workspace, data: dict[str, Any]) -> Workspace:
     workspace.host_name = settings.get("host_name", workspace.host_name)
     workspace.workspace_id = str(settings.get("workspace_id", workspace.workspace_id))
     workspace.cloud = settings.get("cloud", workspace.cloud)
+    workspace.account_id = str(settings.get("account_id", workspace.account_id))
+    if settings.get("workload_types") is not None:
+        workspace.workload_types = set(settings["workload_types"])
     for item in data.get("principals") or []:
-        principal = Principal(
-            name=item["name"],
-            kind=item.get("kind", "user"),
-            display_name=item.get("display_name", ""),
-            groups=set(item.get("groups") or []),
-        )
-        workspace.tokens[item["token"]] = principal
+        _add_principal(workspace, item)
     for item in data.get("models") or []:
         _add_model(workspace, item)
     for item in data.get("endpoints") or []:
@@ -60,11 +65,43 @@ def apply_scenario(workspace: Workspace, data: dict[str, Any]) -> Workspace:
             _add_endpoint(workspace, item)
         except Exception as exc:
             raise ScenarioError(f"Scenario endpoint {item.get('name')!r} is invalid: {exc}") from exc
+    for item in data.get("faults") or []:
+        try:
+            workspace.faults.append(parse_fault(item))
+        except FaultError as exc:
+            raise ScenarioError(f"Scenario fault {item!r} is invalid: {exc}") from exc
     return workspace
 
 
+def _add_principal(workspace: Workspace, item: dict[str, Any]) -> None:
+    """Add a principal that authenticates with `token` (a PAT), `client_secret` (OAuth M2M), or both."""
+    principal = Principal(
+        name=item["name"],
+        kind=item.get("kind", "user"),
+        display_name=item.get("display_name", ""),
+        groups=set(item.get("groups") or []),
+    )
+    if not item.get("token") and not item.get("client_secret"):
+        raise ScenarioError(f"Scenario principal {principal.name!r} needs a token, a client_secret, or both.")
+    if item.get("client_secret") and principal.kind != "service_principal":
+        raise ScenarioError(
+            f"Scenario principal {principal.name!r} has a client_secret, but only service principals "
+            "(kind: service_principal) use OAuth M2M."
+        )
+    if item.get("token"):
+        workspace.tokens[item["token"]] = principal
+    if item.get("client_secret"):
+        # A service principal's OAuth client id is its application id, which is also its name.
+        workspace.oauth_clients[principal.name] = OAuthClient(principal.name, str(item["client_secret"]), principal)
+
+
 def _add_model(workspace: Workspace, item: dict[str, Any]) -> None:
-    model = RegisteredModel(full_name=item["name"], comment=item.get("comment", ""))
+    model = RegisteredModel(
+        full_name=item["name"],
+        comment=item.get("comment", ""),
+        owner=item.get("owner", SANDBOX_USER),
+        created_ms=workspace.clock.now_ms(),
+    )
     for raw in item.get("versions") or []:
         version = ModelVersion(
             version=int(raw["version"]),
@@ -80,7 +117,8 @@ def _add_model(workspace: Workspace, item: dict[str, Any]) -> None:
 
 def _add_endpoint(workspace: Workspace, item: dict[str, Any]) -> None:
     system = bool(item.get("system", False))
-    name = validate_endpoint_name(item["name"], system=system)
+    # Scenarios may use the reserved 'databricks-' prefix, for example for look-alike endpoints.
+    name = validate_endpoint_name(item["name"], system=True)
     now = workspace.clock.now_ms()
     creator = item.get("creator", "system" if system else SANDBOX_USER)
     endpoint = Endpoint(
@@ -90,24 +128,96 @@ def _add_endpoint(workspace: Workspace, item: dict[str, Any]) -> None:
         creation_timestamp=now,
         last_updated_timestamp=now,
         description=item.get("description", ""),
-        task=item.get("task"),
-        endpoint_type=item.get("endpoint_type"),
         system=system,
         tags={t["key"]: t.get("value") for t in item.get("tags") or []},
         ai_gateway=item.get("ai_gateway"),
+        rate_limits=item.get("rate_limits"),
+        email_notifications=item.get("email_notifications"),
+        telemetry_config=item.get("telemetry_config"),
+        route_optimized=bool(item.get("route_optimized", False)),
+        budget_policy_id=item.get("budget_policy_id"),
     )
-    behaviour = item.get("behaviour") or {}
-    endpoint.behaviour = EndpointBehaviour(**behaviour)
+    endpoint.behaviour = EndpointBehaviour(**(item.get("behaviour") or {}))
+    request = ConfigRequest(name, creator, system=system)
     if item.get("config"):
-        config = build_config(workspace, item["config"], creator, 1)
-        for entity in config.served_entities:
-            extra = (item.get("entity_extra") or {}).get(entity["name"]) or {}
-            entity.update(extra)
-            config.entity_states[entity["name"]] = EntityState("DEPLOYMENT_READY", "")
-        endpoint.config = config
+        endpoint.config = _active_config(workspace, item, request)
+    if item.get("pending"):
+        _add_pending(workspace, endpoint, item["pending"], request)
+    latest = endpoint.pending.config if endpoint.pending else endpoint.config
+    if latest is not None:
+        endpoint.endpoint_type = endpoint_kind(latest)
+        endpoint.task = derive_task(workspace, latest)
+    endpoint.endpoint_type = item.get("endpoint_type", endpoint.endpoint_type)
+    endpoint.task = item.get("task", endpoint.task)
+    _add_usage(workspace, endpoint, item.get("usage") or {})
     if not system:
         endpoint.acl[f"user_name:{creator}"] = "CAN_MANAGE"
     workspace.endpoints[name] = endpoint
+    workspace.settle(endpoint)
+
+
+def _active_config(workspace: Workspace, item: dict[str, Any], request: ConfigRequest) -> ConfigVersion:
+    config = build_config(workspace, item["config"], request, int(item.get("config_version", 1)))
+    for entity in config.served_entities:
+        entity.update((item.get("entity_extra") or {}).get(entity["name"]) or {})
+        config.entity_states[entity["name"]] = EntityState("DEPLOYMENT_READY", "")
+    config.entity_states.update(_entity_states(item.get("entity_states") or {}))
+    if item.get("warmup_seconds_left"):
+        config.warm_until_ms = workspace.clock.now_ms() + int(float(item["warmup_seconds_left"]) * 1000)
+        for state in config.entity_states.values():
+            state.deployment, state.message = "DEPLOYMENT_CREATING", "Served entity is starting."
+    return config
+
+
+def _add_pending(workspace: Workspace, endpoint: Endpoint, spec: dict[str, Any], request: ConfigRequest) -> None:
+    """Attach an update: in flight (`state: IN_PROGRESS`) or already failed or cancelled."""
+    state = spec.get("state", "IN_PROGRESS")
+    if state not in PENDING_STATES:
+        raise ScenarioError(f"pending.state must be one of {sorted(PENDING_STATES)}, got {state!r}.")
+    version = int(spec.get("config_version", (endpoint.config.version if endpoint.config else 0) + 1))
+    config = build_config(workspace, spec["config"], request, version)
+    now = workspace.clock.now_ms()
+    outcome = PENDING_STATES[state] or spec.get("outcome", "ready")
+    if outcome not in get_args(UpdateOutcome):
+        raise ScenarioError(f"pending.outcome must be one of {list(get_args(UpdateOutcome))}, got {outcome!r}.")
+    seconds_left = float(spec.get("seconds_left", endpoint.behaviour.deploy_seconds))
+    endpoint.pending = PendingUpdate(
+        config=config,
+        start_ms=now - int(float(spec.get("seconds_elapsed", 0)) * 1000),
+        done_at_ms=now if state != "IN_PROGRESS" else now + int(seconds_left * 1000),
+        outcome=cast(UpdateOutcome, outcome),
+        failure_message=spec.get("message", ""),
+    )
+    config.entity_states = {
+        e["name"]: EntityState("DEPLOYMENT_CREATING", "Creating resources for served entity.")
+        for e in config.served_entities
+    }
+    # A finished update is settled now, which sets the failed or aborted entity states.
+    workspace.settle(endpoint)
+    config.entity_states.update(_entity_states(spec.get("entity_states") or {}))
+
+
+def _entity_states(raw: dict[str, Any]) -> dict[str, EntityState]:
+    states: dict[str, EntityState] = {}
+    for entity_name, value in raw.items():
+        if isinstance(value, str):
+            states[entity_name] = EntityState(value, "")
+        else:
+            states[entity_name] = EntityState(value["deployment"], value.get("message", ""))
+    return states
+
+
+def _add_usage(workspace: Workspace, endpoint: Endpoint, usage: dict[str, Any]) -> None:
+    """Record past traffic: `request_count` requests, the first ones failing with 4xx and then 5xx."""
+    now = workspace.clock.now_ms()
+    for entity_name, spec in usage.items():
+        counters = endpoint.usage_of(entity_name)
+        latencies = spec.get("latencies_ms") or [spec.get("latency_ms", 50.0)]
+        client_errors = int(spec.get("request_4xx_count", 0))
+        server_errors = int(spec.get("request_5xx_count", 0))
+        for index in range(int(spec.get("request_count", 0))):
+            status = 400 if index < client_errors else 500 if index < client_errors + server_errors else 200
+            counters.record(status, float(latencies[index % len(latencies)]), now)
 
 
 def seeded_workspace(scenario: str | Path | None = None, time_scale: float = 1.0) -> Workspace:
