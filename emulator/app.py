@@ -71,11 +71,11 @@ class RecordingAuthMiddleware:
         try:
             principal = self._authenticate(request)
         except ApiError as exc:
-            await exc.to_response()(scope, _replay(body), send_recording)
+            await exc.to_response()(scope, _replay(body, receive), send_recording)
             return
         scope.setdefault("state", {})["principal"] = principal
         record.principal = principal.name if principal is not None else None
-        await self.app(scope, _replay(body), send_recording)
+        await self.app(scope, _replay(body, receive), send_recording)
 
     def _authenticate(self, request: Request) -> Any:
         if request.url.path.startswith(PUBLIC_PREFIXES):
@@ -102,7 +102,12 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-def _replay(body: bytes) -> Receive:
+def _replay(body: bytes, receive_next: Receive) -> Receive:
+    """Build a `receive` that delivers the already-read body once, then the server's own messages.
+
+    Streaming responses need the server's messages: Starlette waits on `receive` for the client's
+    disconnect and stops the stream when it arrives, so a made-up disconnect would cut every stream.
+    """
     sent = False
 
     async def receive() -> Message:
@@ -110,7 +115,7 @@ def _replay(body: bytes) -> Receive:
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
+        return await receive_next()
 
     return receive
 
