@@ -1,5 +1,203 @@
-"""Admin API under /__emulator__/: request log, clock, faults, scenario loading."""
+"""Admin API under /__emulator__/ (no authentication): request log, clock, faults, scenarios, behaviour.
 
-from starlette.routing import BaseRoute
+GET    /__emulator__/requests?path_prefix=&method=&since=   request log entries from index `since`
+DELETE /__emulator__/requests                               clear the request log
+GET    /__emulator__/clock                                  virtual time and time scale
+POST   /__emulator__/clock/advance   {"seconds": s}         move virtual time forward
+PUT    /__emulator__/clock           {"time_scale": x}      set the speed of virtual time (0 stops it)
+GET    /__emulator__/faults                                 faults with their remaining counts
+POST   /__emulator__/faults          fault | {"faults": [...]}  add faults (see emulator.faults)
+DELETE /__emulator__/faults                                 remove all faults, release held requests
+POST   /__emulator__/scenario        scenario document      add principals, models, endpoints, faults
+PUT    /__emulator__/endpoints/{name}/behaviour  fields     set EndpointBehaviour fields of one endpoint
+"""
 
-routes: list[BaseRoute] = []
+import dataclasses
+from typing import Any, get_args
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from emulator.errors import bad_request, not_found
+from emulator.faults import FaultError, clear_faults, parse_fault
+from emulator.requests import json_body, workspace_of
+from emulator.scenario import ScenarioError, apply_scenario
+from emulator.state import EndpointBehaviour, RequestRecord, UpdateOutcome, Workspace
+
+PREFIX = "/__emulator__"
+
+
+def _record_json(index: int, record: RequestRecord) -> dict[str, Any]:
+    return {"index": index, **dataclasses.asdict(record)}
+
+
+async def get_requests(request: Request) -> Response:
+    workspace = workspace_of(request)
+    params = request.query_params
+    raw_since = params.get("since", "0")
+    if not raw_since.isdigit():
+        raise bad_request(f"Query parameter 'since' must be a non-negative integer index, got {raw_since!r}.")
+    prefix = params.get("path_prefix", "")
+    method = params.get("method", "").upper()
+    with workspace.lock:
+        log = list(workspace.request_log)
+    entries = [
+        _record_json(index, record)
+        for index, record in enumerate(log)
+        if index >= int(raw_since) and record.path.startswith(prefix) and (not method or record.method == method)
+    ]
+    return JSONResponse({"requests": entries, "next_index": len(log)})
+
+
+async def clear_requests(request: Request) -> Response:
+    workspace = workspace_of(request)
+    with workspace.lock:
+        removed = len(workspace.request_log)
+        workspace.request_log.clear()
+    return JSONResponse({"removed": removed})
+
+
+def _clock_json(workspace: Workspace) -> dict[str, Any]:
+    return {"now_ms": workspace.clock.now_ms(), "time_scale": workspace.clock.time_scale}
+
+
+async def get_clock(request: Request) -> Response:
+    return JSONResponse(_clock_json(workspace_of(request)))
+
+
+async def advance_clock(request: Request) -> Response:
+    workspace = workspace_of(request)
+    body = await json_body(request)
+    seconds = _non_negative(body, "seconds")
+    workspace.clock.advance(seconds)
+    return JSONResponse(_clock_json(workspace))
+
+
+async def set_clock(request: Request) -> Response:
+    workspace = workspace_of(request)
+    body = await json_body(request)
+    workspace.clock.set_time_scale(_non_negative(body, "time_scale"))
+    return JSONResponse(_clock_json(workspace))
+
+
+def _non_negative(body: dict[str, Any], key: str) -> float:
+    value = body.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise bad_request(f"Field '{key}' must be a number >= 0, got {value!r}.")
+    return float(value)
+
+
+async def list_faults(request: Request) -> Response:
+    workspace = workspace_of(request)
+    with workspace.lock:
+        return JSONResponse({"faults": [fault.to_json() for fault in workspace.faults]})
+
+
+async def add_faults(request: Request) -> Response:
+    """Add one fault object, or every fault of {"faults": [...]}; nothing is added when one is invalid."""
+    workspace = workspace_of(request)
+    body = await json_body(request)
+    specs = body["faults"] if "faults" in body else [body]
+    if not isinstance(specs, list):
+        raise bad_request(f"Field 'faults' must be a list of fault objects, got {type(specs).__name__}.")
+    try:
+        faults = [parse_fault(spec) for spec in specs]
+    except FaultError as exc:
+        raise bad_request(str(exc)) from exc
+    with workspace.lock:
+        workspace.faults.extend(faults)
+    return JSONResponse({"faults": [fault.to_json() for fault in faults]})
+
+
+async def delete_faults(request: Request) -> Response:
+    return JSONResponse({"removed": clear_faults(workspace_of(request))})
+
+
+async def load_scenario(request: Request) -> Response:
+    """Apply a scenario document; when it is invalid the workspace is left as it was."""
+    workspace = workspace_of(request)
+    body = await json_body(request)
+    with workspace.lock:
+        snapshot = _snapshot(workspace)
+        try:
+            apply_scenario(workspace, body)
+            if "time_scale" in body:
+                workspace.clock.set_time_scale(_non_negative(body, "time_scale"))
+        except (ScenarioError, FaultError, KeyError, TypeError, ValueError) as exc:
+            _restore(workspace, snapshot)
+            detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise bad_request(f"Scenario is invalid, nothing was applied: {detail}") from exc
+        counts = {"endpoints": len(workspace.endpoints), "models": len(workspace.models)}
+    return JSONResponse(counts)
+
+
+def _snapshot(workspace: Workspace) -> dict[str, Any]:
+    # apply_scenario adds or replaces whole entries, so shallow copies of the collections restore it.
+    return {
+        "host_name": workspace.host_name,
+        "workspace_id": workspace.workspace_id,
+        "account_id": workspace.account_id,
+        "cloud": workspace.cloud,
+        "endpoints": dict(workspace.endpoints),
+        "models": dict(workspace.models),
+        "tokens": dict(workspace.tokens),
+        "oauth_clients": dict(workspace.oauth_clients),
+        "faults": list(workspace.faults),
+    }
+
+
+def _restore(workspace: Workspace, snapshot: dict[str, Any]) -> None:
+    for key, value in snapshot.items():
+        setattr(workspace, key, value)
+
+
+BEHAVIOUR_FIELDS = {f.name: f for f in dataclasses.fields(EndpointBehaviour)}
+NUMBER_FIELDS = {"deploy_seconds", "query_delay_seconds", "warmup_seconds"}
+TEXT_FIELDS = {"next_update_message", "metrics"}
+TEXT_OR_MAP_FIELDS = {"build_logs", "logs"}
+
+
+def _check_behaviour_field(key: str, value: Any) -> None:
+    if key not in BEHAVIOUR_FIELDS:
+        raise bad_request(f"Unknown behaviour field '{key}'; allowed fields: {sorted(BEHAVIOUR_FIELDS)}.")
+    if key in NUMBER_FIELDS and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
+        raise bad_request(f"Behaviour field '{key}' must be a number >= 0 (seconds), got {value!r}.")
+    if key == "next_update_outcome" and value not in get_args(UpdateOutcome):
+        raise bad_request(f"Behaviour field '{key}' must be one of {list(get_args(UpdateOutcome))}, got {value!r}.")
+    if key in TEXT_FIELDS and value is not None and not isinstance(value, str):
+        raise bad_request(f"Behaviour field '{key}' must be a string or null, got {type(value).__name__}.")
+    is_text_map = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    if key in TEXT_OR_MAP_FIELDS and value is not None and not isinstance(value, str) and not is_text_map:
+        raise bad_request(
+            f"Behaviour field '{key}' must be a string, a mapping from served entity name to string, or null."
+        )
+
+
+async def set_behaviour(request: Request) -> Response:
+    """Set the given EndpointBehaviour fields of an endpoint and keep the others."""
+    workspace = workspace_of(request)
+    body = await json_body(request)
+    for key, value in body.items():
+        _check_behaviour_field(key, value)
+    name = request.path_params["name"]
+    with workspace.lock:
+        endpoint = workspace.endpoints.get(name)
+        if endpoint is None:
+            raise not_found(f"Endpoint with name '{name}' does not exist.")
+        endpoint.behaviour = dataclasses.replace(endpoint.behaviour, **body)
+        return JSONResponse(dataclasses.asdict(endpoint.behaviour))
+
+
+routes = [
+    Route(f"{PREFIX}/requests", get_requests, methods=["GET"]),
+    Route(f"{PREFIX}/requests", clear_requests, methods=["DELETE"]),
+    Route(f"{PREFIX}/clock", get_clock, methods=["GET"]),
+    Route(f"{PREFIX}/clock", set_clock, methods=["PUT"]),
+    Route(f"{PREFIX}/clock/advance", advance_clock, methods=["POST"]),
+    Route(f"{PREFIX}/faults", list_faults, methods=["GET"]),
+    Route(f"{PREFIX}/faults", add_faults, methods=["POST"]),
+    Route(f"{PREFIX}/faults", delete_faults, methods=["DELETE"]),
+    Route(f"{PREFIX}/scenario", load_scenario, methods=["POST"]),
+    Route(f"{PREFIX}/endpoints/{{name}}/behaviour", set_behaviour, methods=["PUT"]),
+]

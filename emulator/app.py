@@ -23,6 +23,7 @@ from emulator import (
     served_logs,
 )
 from emulator.errors import ApiError, unauthenticated
+from emulator.faults import FaultMiddleware
 from emulator.state import RequestRecord, Workspace
 
 logger = logging.getLogger(__name__)
@@ -164,5 +165,7 @@ def create_app(workspace: Workspace | None = None) -> Starlette:
         exception_handlers={ApiError: _api_error_handler, 404: _not_found_handler},
     )
     app.state.workspace = workspace
+    # Starlette nests later middleware outside earlier: faults run after authentication and get logged.
+    app.add_middleware(FaultMiddleware, workspace=workspace)
     app.add_middleware(RecordingAuthMiddleware, workspace=workspace)
     return app
