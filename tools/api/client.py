@@ -186,7 +186,8 @@ class DatabricksClient:
             error = api_error_from(response, method, path)
             if response.status_code not in RETRY_STATUSES:
                 raise error
-            delay = (error.retry_after_seconds or DEFAULT_RETRY_AFTER_SECONDS) + random.uniform(0, 0.25)
+            retry_after = error.retry_after_seconds
+            delay = (DEFAULT_RETRY_AFTER_SECONDS if retry_after is None else retry_after) + random.uniform(0, 0.25)
             if time.monotonic() + delay > deadline:
                 raise error
             logger.warning(
