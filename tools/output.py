@@ -10,10 +10,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+INDENT = 2
 # Characters left for the JSON punctuation that joins kept parts; `fit_json` retries with a
 # smaller budget when the estimate was too low.
 SEPARATOR_CHARS = 4
-# Strings shorter than this are kept whole or dropped, never cut.
+# A cut string keeps at least this many characters.
 MIN_STRING_CUT = 40
 
 
@@ -50,26 +51,31 @@ def head_text(text: str, max_chars: int, hint: str) -> tuple[str, Truncation | N
     return kept, Truncation(total_chars=len(text), returned_chars=len(kept), hint=hint)
 
 
-def json_size(value: Any) -> int:
-    """Length of `value` as compact JSON, the form the size caps are measured in."""
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str))
+def json_size(value: Any, depth: int = 0) -> int:
+    """Characters of `value` as JSON indented by INDENT and nested `depth` levels deep.
 
-
-def fit_json(value: Any, max_chars: int, hint: str, path: str = "$") -> tuple[Any, Truncation | None]:
-    """Shrink `value` until its compact JSON fits `max_chars`, cutting whole items only.
-
-    Lists keep their first items, objects their first keys, and long strings their head.
-    The first item of a list and the first key of an object are shrunk rather than dropped,
-    so the shape stays visible. `path` names the root in the notes (JSONPath style).
+    MCP servers send a structured tool result as such indented JSON in the text content, so
+    the size caps are measured in this form.
     """
-    total = json_size(value)
+    text = json.dumps(value, indent=INDENT, ensure_ascii=False, default=str)
+    return len(text) + text.count("\n") * INDENT * depth
+
+
+def fit_json(value: Any, max_chars: int, hint: str, path: str = "$", depth: int = 0) -> tuple[Any, Truncation | None]:
+    """Shrink `value` until `json_size(value, depth)` fits `max_chars`, cutting whole items only.
+
+    Lists keep their first items, objects their smallest values, and long strings their head.
+    The first item of a list and the first large value of an object are shrunk rather than
+    dropped, so the shape stays visible. `path` names the root in the notes (JSONPath style).
+    """
+    total = json_size(value, depth)
     if total <= max_chars:
         return value, None
     budget = max_chars
     for _ in range(6):
         omitted: list[str] = []
-        kept = _fit(value, budget, path, omitted)
-        returned = json_size(kept)
+        kept = _fit(value, budget, path, omitted, depth)
+        returned = json_size(kept, depth)
         if returned <= max_chars:
             return kept, Truncation(total_chars=total, returned_chars=returned, hint=hint, omitted=omitted)
         budget -= returned - max_chars + max_chars // 20
@@ -77,46 +83,50 @@ def fit_json(value: Any, max_chars: int, hint: str, path: str = "$") -> tuple[An
     return None, Truncation(total_chars=total, returned_chars=4, hint=hint, omitted=omitted)
 
 
-def _fit(value: Any, budget: int, path: str, omitted: list[str]) -> Any:
-    size = json_size(value)
-    if size <= budget:
+def _fit(value: Any, budget: int, path: str, omitted: list[str], depth: int) -> Any:
+    if json_size(value, depth) <= budget:
         return value
     if isinstance(value, list):
-        return _fit_list(value, budget, path, omitted)
+        return _fit_list(value, budget, path, omitted, depth)
     if isinstance(value, dict):
-        return _fit_dict(value, budget, path, omitted)
+        return _fit_dict(value, budget, path, omitted, depth)
     if isinstance(value, str):
-        keep = max(budget - 2 - SEPARATOR_CHARS, 0)
-        if keep < MIN_STRING_CUT:
-            keep = min(len(value), MIN_STRING_CUT)
+        keep = max(budget - 2 - SEPARATOR_CHARS, MIN_STRING_CUT)
         omitted.append(f"{path}: kept the first {keep} of {len(value)} characters")
         return value[:keep]
     return value
 
 
-def _fit_list(items: list[Any], budget: int, path: str, omitted: list[str]) -> list[Any]:
+def _entry_overhead(depth: int) -> int:
+    # A newline, the indent of the entry's line, and the comma after it.
+    return 1 + INDENT * (depth + 1) + 1
+
+
+def _fit_list(items: list[Any], budget: int, path: str, omitted: list[str], depth: int) -> list[Any]:
     kept: list[Any] = []
-    used = 2
+    used = 3 + INDENT * depth
     for index, item in enumerate(items):
-        size = json_size(item) + 1
+        size = json_size(item, depth + 1) + _entry_overhead(depth)
         if used + size <= budget:
             kept.append(item)
             used += size
             continue
         if index == 0:
-            kept.append(_fit(item, budget - used - SEPARATOR_CHARS, f"{path}[0]", omitted))
+            remaining = budget - used - _entry_overhead(depth) - SEPARATOR_CHARS
+            kept.append(_fit(item, remaining, f"{path}[0]", omitted, depth + 1))
         break
     if len(kept) < len(items):
         omitted.append(f"{path}: kept {len(kept)} of {len(items)} items")
     return kept
 
 
-def _fit_dict(mapping: dict[str, Any], budget: int, path: str, omitted: list[str]) -> dict[str, Any]:
+def _fit_dict(mapping: dict[str, Any], budget: int, path: str, omitted: list[str], depth: int) -> dict[str, Any]:
     # Small values are kept first, so one huge value cannot crowd out its siblings; the
     # output keeps the original key order.
-    sizes = {key: json_size(key) + 2 + json_size(item) for key, item in mapping.items()}
+    key_sizes = {key: json_size(key) + 2 + _entry_overhead(depth) for key in mapping}
+    sizes = {key: key_sizes[key] + json_size(item, depth + 1) for key, item in mapping.items()}
     chosen: set[str] = set()
-    used = 2
+    used = 3 + INDENT * depth
     for key in sorted(mapping, key=lambda k: sizes[k]):
         if used + sizes[key] > budget:
             break
@@ -126,11 +136,9 @@ def _fit_dict(mapping: dict[str, Any], budget: int, path: str, omitted: list[str
     for key in mapping:
         if key in chosen:
             continue
-        remaining = budget - used - json_size(key) - 2 - SEPARATOR_CHARS
-        if remaining < 64:
-            break
-        shrunk[key] = _fit(mapping[key], remaining, _child_path(path, key), omitted)
-        used += json_size(key) + 2 + json_size(shrunk[key])
+        remaining = budget - used - key_sizes[key] - SEPARATOR_CHARS
+        if remaining >= 64:
+            shrunk[key] = _fit(mapping[key], remaining, _child_path(path, key), omitted, depth + 1)
         break
     kept = {key: shrunk.get(key, mapping.get(key)) for key in mapping if key in chosen or key in shrunk}
     dropped = [key for key in mapping if key not in kept]

@@ -1,0 +1,83 @@
+import json
+
+import pydantic_core
+
+from tools.output import fit_json, json_size, tail_text
+
+
+def pretty_size(value: object) -> int:
+    return len(pydantic_core.to_json(value, indent=2).decode())
+
+
+def test_json_size_matches_mcp_text() -> None:
+    value = {"predictions": [1, 2.5, "x"], "nested": {"a": [{"b": None}]}, "text": 'quote " and é'}
+    assert json_size(value) == pretty_size(value)
+    assert json_size(value, 1) == pretty_size({"k": value}) - len('{\n  "k": \n}')
+
+
+def test_fit_json_small_value_untouched() -> None:
+    value = {"predictions": [1, 2, 3]}
+    kept, truncation = fit_json(value, 1_000, "hint")
+    assert kept == value
+    assert truncation is None
+
+
+def test_fit_json_cuts_list_by_items() -> None:
+    value = {"predictions": list(range(50_000)), "model": "m"}
+    kept, truncation = fit_json(value, 2_000, "ask for fewer rows")
+    assert json_size(kept) <= 2_000
+    assert kept["model"] == "m"
+    assert kept["predictions"] == list(range(len(kept["predictions"])))
+    assert truncation is not None
+    assert truncation.omitted == [f"$.predictions: kept {len(kept['predictions'])} of 50000 items"]
+    assert truncation.total_chars == json_size(value)
+    assert truncation.returned_chars == json_size(kept)
+    assert truncation.hint == "ask for fewer rows"
+
+
+def test_fit_json_keeps_small_siblings() -> None:
+    value = {"outputs": [{"row": "x" * 200}] * 1_000, "usage": {"total_tokens": 5}, "id": "abc"}
+    kept, truncation = fit_json(value, 3_000, "hint")
+    assert kept["usage"] == {"total_tokens": 5}
+    assert kept["id"] == "abc"
+    assert 0 < len(kept["outputs"]) < 1_000
+    assert truncation is not None
+
+
+def test_fit_json_shrinks_first_item() -> None:
+    value = [{"text": "y" * 100_000}, {"text": "z"}]
+    kept, truncation = fit_json(value, 1_500, "hint")
+    assert json_size(kept) <= 1_500
+    assert len(kept) == 1
+    assert kept[0]["text"].startswith("yyy")
+    assert truncation is not None
+    assert any(note.startswith("$[0].text: kept the first") for note in truncation.omitted)
+    assert "$: kept 1 of 2 items" in truncation.omitted
+
+
+def test_fit_json_respects_depth() -> None:
+    value = {"rows": [[i, i + 1] for i in range(5_000)]}
+    kept, _ = fit_json(value, 4_000, "hint", path="response", depth=1)
+    wrapped = {"response": kept}
+    assert pretty_size(wrapped) <= 4_000 + len('{\n  "response": \n}')
+
+
+def test_fit_json_drops_keys_of_large_objects() -> None:
+    paths = {f"/served-models/m{i}/invocations": {"post": "y" * 3_000} for i in range(20)}
+    kept, truncation = fit_json({"paths": paths}, 8_000, "hint")
+    assert json_size(kept) <= 8_000
+    assert truncation is not None
+    dropped = [note for note in truncation.omitted if note.startswith("$.paths: dropped")]
+    assert len(dropped) == 1
+    assert "of 20 keys" in dropped[0]
+    assert json.loads(json.dumps(kept)) == kept
+
+
+def test_tail_text_keeps_last_lines() -> None:
+    text = "\n".join(f"line {i}" for i in range(10_000))
+    kept, truncation = tail_text(text, 1_000, "lower tail_lines")
+    assert len(kept) <= 1_000
+    assert kept.endswith("line 9999")
+    assert kept.startswith("line ")
+    assert truncation is not None
+    assert truncation.total_chars == len(text)
