@@ -95,7 +95,7 @@ async def list_faults(request: Request) -> Response:
 
 
 async def add_faults(request: Request) -> Response:
-    """Add one fault object, or every fault of {"faults": [...]}; nothing is added when one is invalid."""
+    """Add one fault object or every fault in {"faults": [...]}. When one is invalid, none is added."""
     workspace = workspace_of(request)
     body = await json_body(request)
     specs = body["faults"] if "faults" in body else [body]
@@ -115,7 +115,7 @@ async def delete_faults(request: Request) -> Response:
 
 
 async def load_scenario(request: Request) -> Response:
-    """Apply a scenario document; when it is invalid the workspace is left as it was."""
+    """Apply a scenario document. When it is invalid, the workspace is left as it was."""
     workspace = workspace_of(request)
     body = await json_body(request)
     with workspace.lock:

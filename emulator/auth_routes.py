@@ -42,7 +42,7 @@ async def host_metadata(request: Request) -> Response:
 
 
 async def oidc_discovery(request: Request) -> Response:
-    """The RFC 8414 authorization server metadata of the workspace."""
+    """Return the RFC 8414 authorization server metadata of the workspace."""
     oidc = f"{_base_url(request)}/oidc"
     return JSONResponse(
         {
@@ -101,9 +101,10 @@ async def issue_token(request: Request) -> Response:
     if unknown:
         return _oauth_error(400, "invalid_scope", f"Unknown scope(s) {unknown}; request scope all-apis.")
     with workspace.lock:
-        client = _authenticate_client(workspace, _client_credentials(request, form))
+        credentials = _client_credentials(request, form)
+        client = _authenticate_client(workspace, credentials)
         if client is None:
-            logger.info("OAuth client authentication failed")
+            logger.info("OAuth client authentication failed for client id %r", credentials[0] if credentials else None)
             return _oauth_error(401, "invalid_client", "Client authentication failed: unknown client id or secret.")
         access_token = f"emulator-oauth-{secrets.token_urlsafe(24)}"
         # NOTE: the token never expires here, although the response announces TOKEN_LIFETIME_SECONDS.

@@ -4,12 +4,12 @@ A fault matches on HTTP method, a path regex and an endpoint name, and fires for
 matching requests (every one when `count` is None). Kinds:
 - latency: wait `seconds` (real time), then serve the request normally. Latency faults add up and
   combine with one fault of another kind.
-- status: answer `status` (default 503) with a Databricks error body and an optional Retry-After.
+- status: respond with `status` (default 503) with a Databricks error body and an optional Retry-After.
 - reset: drop the connection (see `FaultMiddleware._reset`).
-- timeout: hang for `seconds`, then answer `status` (default 504, DEADLINE_EXCEEDED). A client with
+- timeout: hang for `seconds`, then respond with `status` (default 504, DEADLINE_EXCEEDED). A client with
   a shorter read timeout gives up first.
-- html: answer an HTML error page, as a proxy in front of the workspace does (default status 502).
-- malformed_json: answer a JSON content type with a truncated body (default status 200).
+- html: respond with an HTML error page, as a proxy in front of the workspace does (default status 502).
+- malformed_json: respond with a JSON content type with a truncated body (default status 200).
 
 Faults come from the admin API (POST /__emulator__/faults) or a scenario's `faults:` list. Clearing
 the faults releases requests that latency and timeout faults still hold.
@@ -80,7 +80,7 @@ class Fault:
     message: str = ""
     retry_after: str | None = None
     id: int = field(default_factory=lambda: next(_ids))
-    # Set when the fault is cleared, so requests it still holds stop waiting.
+    # Set when the fault is cleared, so the requests it is delaying stop waiting.
     released: bool = False
 
     def matches(self, method: str, path: str, endpoint: str | None) -> bool:
@@ -127,11 +127,13 @@ def parse_fault(spec: Any) -> Fault:
     unknown = sorted(set(spec) - FIELDS)
     if unknown:
         raise FaultError(f"Unknown fault field(s) {unknown}; allowed fields: {sorted(FIELDS)}.")
+
     kind = spec.get("kind")
     if kind not in FAULT_KINDS:
         raise FaultError(f"Fault field 'kind' must be one of {list(FAULT_KINDS)}, got {kind!r}.")
     if kind in ("latency", "timeout") and "seconds" not in spec:
         raise FaultError(f"A {kind} fault needs 'seconds': how long to hold the request.")
+
     count = spec.get("count")
     if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
         raise FaultError(f"Fault field 'count' must be an integer >= 1 or null (every request), got {count!r}.")
@@ -139,6 +141,7 @@ def parse_fault(spec: Any) -> Fault:
         path = re.compile(spec["path"]) if spec.get("path") else None
     except re.error as exc:
         raise FaultError(f"Fault field 'path' is not a valid regular expression: {exc}.") from exc
+
     status = spec.get("status", DEFAULT_STATUS.get(kind, 0))
     if kind in DEFAULT_STATUS and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):
         raise FaultError(f"Fault field 'status' must be an HTTP status code (100-599), got {status!r}.")
@@ -147,6 +150,7 @@ def parse_fault(spec: Any) -> Fault:
     retry_after = spec.get("retry_after")
     if retry_after is not None:
         retry_after = str(int(_number(spec, "retry_after", 0)))
+
     return Fault(
         kind=kind,
         method=str(spec["method"]).upper() if spec.get("method") else None,
@@ -173,7 +177,10 @@ def clear_faults(workspace: Workspace) -> int:
 
 
 def endpoint_name_of(workspace: Workspace, path: str, body: bytes) -> str | None:
-    """The serving endpoint a request addresses, from its path or, for OpenAI routes, its "model" field."""
+    """Return the name of the serving endpoint a request addresses, from its path or its "model" field.
+
+    OpenAI-compatible routes carry the name in the body; permission routes carry the endpoint id.
+    """
     match = ENDPOINT_PATH.match(path)
     if match is not None and match["name"] not in OPENAI_PATHS:
         return match["name"]

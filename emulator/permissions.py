@@ -36,38 +36,40 @@ ROOT_OBJECT = "/serving-endpoints/"
 
 
 def rank(level: str) -> int:
-    return LEVELS.index(level)  # type: ignore[arg-type]
+    return LEVELS.index(level)
 
 
 def principal_key(principal: Principal) -> str:
-    """The ACL key of `principal`, e.g. "user_name:alice@example.com"."""
+    """Return the ACL key of `principal`, for example "user_name:alice@example.com"."""
     field_name = "service_principal_name" if principal.kind == "service_principal" else "user_name"
     return f"{field_name}:{principal.name}"
 
 
 def effective_level(workspace: Workspace, endpoint: Endpoint, principal: Principal) -> PermissionLevel | None:
-    """Return the highest level `principal` holds on `endpoint`, or None when it holds none."""
+    """Return the highest level `principal` has on `endpoint`, or None when it has none."""
     if principal.is_admin:
         return "CAN_MANAGE"
     if endpoint.system:
         return "CAN_QUERY"
     keys = [principal_key(principal), *(f"group_name:{group}" for group in sorted(principal.groups))]
-    granted = [endpoint.acl[key] for key in keys if key in endpoint.acl]
-    if not granted:
-        return None
-    return max(granted, key=rank)  # type: ignore[return-value]
+    granted = {endpoint.acl[key] for key in keys if key in endpoint.acl}
+    highest: PermissionLevel | None = None
+    for level in LEVELS:
+        if level in granted:
+            highest = level
+    return highest
 
 
 def require_level(
     workspace: Workspace, endpoint: Endpoint, principal: Principal, level: PermissionLevel
 ) -> PermissionLevel:
     """Return the effective level of `principal`, or raise 403 PERMISSION_DENIED when it is below `level`."""
-    held = effective_level(workspace, endpoint, principal)
-    if held is None or rank(held) < rank(level):
+    granted_level = effective_level(workspace, endpoint, principal)
+    if granted_level is None or rank(granted_level) < rank(level):
         raise permission_denied(
             f"User {principal.name} does not have permission '{LEVEL_WORDS[level]}' on Endpoint {endpoint.name}."
         )
-    return held
+    return granted_level
 
 
 def can_view(workspace: Workspace, endpoint: Endpoint, principal: Principal) -> bool:
@@ -76,9 +78,9 @@ def can_view(workspace: Workspace, endpoint: Endpoint, principal: Principal) -> 
 
 def _endpoint_by_id(workspace: Workspace, endpoint_id: str) -> Endpoint:
     if not ENDPOINT_ID_PATTERN.fullmatch(endpoint_id):
-        shown = endpoint_id or "<empty>"
+        displayed_id = endpoint_id or "<empty>"
         raise bad_request(
-            f"'{shown}' is not a valid endpoint id: expected 32 lowercase hex characters. Permissions are keyed "
+            f"'{displayed_id}' is not a valid endpoint id: expected 32 lowercase hex characters. Permissions are keyed "
             "by the endpoint's 'id' field, not its name. Read the id from GET /api/2.0/serving-endpoints/{name}. "
             "Foundation Model endpoints have no id, and their permissions cannot be changed."
         )
@@ -123,7 +125,7 @@ def _known_principals(workspace: Workspace) -> dict[str, set[str]]:
     return {"user_name": users, "group_name": groups, "service_principal_name": service_principals}
 
 
-def parse_grants(workspace: Workspace, body: dict[str, Any]) -> dict[str, PermissionLevel]:
+def parse_grants(workspace: Workspace, body: dict[str, Any]) -> dict[str, str]:
     """Validate `access_control_list` of a PUT or PATCH body and return ACL key -> level."""
     raw = body.get("access_control_list")
     if raw is None:
@@ -131,7 +133,7 @@ def parse_grants(workspace: Workspace, body: dict[str, Any]) -> dict[str, Permis
     if not isinstance(raw, list):
         raise bad_request(f"'access_control_list' must be a list of grants, got {type(raw).__name__}.")
     known = _known_principals(workspace)
-    grants: dict[str, PermissionLevel] = {}
+    grants: dict[str, str] = {}
     for index, item in enumerate(raw):
         where = f"access_control_list[{index}]"
         if not isinstance(item, dict):
@@ -152,7 +154,7 @@ def parse_grants(workspace: Workspace, body: dict[str, Any]) -> dict[str, Permis
             raise bad_request(f"{where}: principal {field_name}={name!r} does not exist in this workspace.")
         if field_name == "group_name" and name == ADMINS_GROUP and level != "CAN_MANAGE":
             raise bad_request(
-                f"{where}: the '{ADMINS_GROUP}' group cannot be given {level}. It holds CAN_MANAGE on every "
+                f"{where}: the '{ADMINS_GROUP}' group cannot be given {level}. It has CAN_MANAGE on every "
                 f"serving endpoint, inherited from {ROOT_OBJECT}, and that grant cannot be lowered or removed. "
                 f"Leave '{ADMINS_GROUP}' out of access_control_list."
             )

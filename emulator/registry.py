@@ -126,7 +126,7 @@ def render_alias_info(model: RegisteredModel, alias: str) -> dict[str, Any]:
 
 
 def render_model_info(model: RegisteredModel, include_aliases: bool) -> dict[str, Any]:
-    """`RegisteredModelInfo`."""
+    """Render `model` as a `RegisteredModelInfo`."""
     catalog, schema, name = split_full_name(model.full_name)
     out: dict[str, Any] = {
         "full_name": model.full_name,
@@ -146,7 +146,7 @@ def render_model_info(model: RegisteredModel, include_aliases: bool) -> dict[str
 
 
 def render_version_info(model: RegisteredModel, version: ModelVersion, include_aliases: bool) -> dict[str, Any]:
-    """`ModelVersionInfo`."""
+    """Render `version` as a `ModelVersionInfo`."""
     catalog, schema, name = split_full_name(model.full_name)
     out: dict[str, Any] = {
         "model_name": name,
@@ -275,7 +275,7 @@ async def get_version(request: Request) -> Response:
 
 
 def render_mlflow_model(model: RegisteredModel) -> dict[str, Any]:
-    """The `RegisteredModel` message of MLflow's UC registry protocol."""
+    """Render `model` as the `RegisteredModel` message of MLflow's UC registry protocol."""
     return {
         "name": model.full_name,
         "creation_timestamp": model.created_ms,
@@ -287,7 +287,7 @@ def render_mlflow_model(model: RegisteredModel) -> dict[str, Any]:
 
 
 def render_mlflow_version(model: RegisteredModel, version: ModelVersion, include_aliases: bool) -> dict[str, Any]:
-    """The `ModelVersion` message of MLflow's UC registry protocol."""
+    """Render `version` as the `ModelVersion` message of MLflow's UC registry protocol."""
     out: dict[str, Any] = {
         "name": model.full_name,
         "version": str(version.version),
@@ -345,7 +345,7 @@ async def mlflow_get_version(request: Request) -> Response:
 
 
 async def mlflow_search_versions(request: Request) -> Response:
-    """Search by `name = '<full name>'`; a `run_id = '...'` filter matches nothing (no runs are emulated)."""
+    """Search versions by `name = '<full name>'`. A `run_id = '...'` filter matches nothing: no runs are emulated."""
     workspace = workspace_of(request)
     text = request.query_params.get("filter", "")
     match = NAME_FILTER_PATTERN.fullmatch(text)
