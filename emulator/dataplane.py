@@ -1,6 +1,6 @@
 """Per-endpoint data-plane counters: traffic-split position, rate-limit windows and usage tracking.
 
-`emulator.state.Endpoint` holds one `DataPlaneState`. This module imports nothing from the
+Each `emulator.state.Endpoint` has one `DataPlaneState`. This module imports nothing from the
 emulator, so `state` can depend on it without a cycle.
 """
 
@@ -33,7 +33,7 @@ class PrincipalUsage:
 
 @dataclass
 class DataPlaneState:
-    """What the invocation routes remember about one endpoint between requests."""
+    """The state the invocation routes keep for one endpoint between requests."""
 
     # Smooth weighted round-robin: served entity name -> current weight, valid for `routed_config_version`.
     route_weights: dict[str, int] = field(default_factory=dict)

@@ -72,7 +72,7 @@ def check_workspace_qps(endpoint: Endpoint, now_ms: int) -> None:
 
 
 def applicable_limits(endpoint: Endpoint, principal: Principal) -> list[AppliedLimit]:
-    """The rate limits that apply to `principal` on `endpoint`.
+    """Return the rate limits that apply to `principal` on `endpoint`.
 
     A limit for key `user` or `service_principal` that names the caller replaces the default
     limit of that key (the one without `principal`). A `user_group` limit is shared by all
@@ -99,15 +99,15 @@ def applicable_limits(endpoint: Endpoint, principal: Principal) -> list[AppliedL
 
 
 def _limit_subject(limit: dict[str, Any], principal: Principal, named: set[tuple[Any, Any]]) -> str | None:
-    """Whose counter a limit uses for this caller, or None when the limit does not apply to the caller."""
+    """Return whose counter a limit uses for this caller, or None when the limit does not apply to the caller."""
     key = limit.get("key", "endpoint")
     target = limit.get("principal")
     if key == "endpoint":
         return "endpoint"
     if key == "user_group":
         return target if target in principal.groups else None
-    wanted_kind = {"user": "user", "service_principal": "service_principal"}.get(key)
-    if wanted_kind is None or principal.kind != wanted_kind:
+    principal_kind = {"user": "user", "service_principal": "service_principal"}.get(key)
+    if principal_kind is None or principal.kind != principal_kind:
         return None
     if target:
         return principal.name if target == principal.name else None
@@ -153,7 +153,7 @@ def usage_tracking_enabled(endpoint: Endpoint) -> bool:
 
 
 def record_usage(endpoint: Endpoint, principal: Principal, prompt_tokens: int, completion_tokens: int) -> None:
-    """Count one answered request of `principal` while usage tracking is enabled."""
+    """Count one served request of `principal` while usage tracking is enabled."""
     if not usage_tracking_enabled(endpoint):
         return
     usage = endpoint.data_plane.usage_by_principal.setdefault(principal.name, PrincipalUsage())
@@ -163,7 +163,7 @@ def record_usage(endpoint: Endpoint, principal: Principal, prompt_tokens: int, c
 
 
 def usage_by_principal(endpoint: Endpoint) -> dict[str, dict[str, int]]:
-    """Tracked usage per principal name, as plain numbers (for metrics and tests)."""
+    """Return the tracked usage per principal name, as plain numbers (for metrics and tests)."""
     return {
         name: {
             "requests": usage.requests,

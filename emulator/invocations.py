@@ -3,7 +3,7 @@
 A request goes through these steps under the workspace lock: find the endpoint (404), check
 CAN_QUERY (403), check that it is READY (503), pick the served entity (traffic split or the
 served-models path), apply the AI gateway limits (429), validate the body for the entity's task
-(400), apply the guardrails and build the answer. The optional query delay and the streamed body
+(400), apply the guardrails and build the response. The optional query delay and the streamed body
 run outside the lock. Errors use Databricks error bodies on every route, including the OpenAI ones.
 """
 
@@ -33,7 +33,7 @@ STREAMED_KINDS: tuple[TaskKind, ...] = ("chat", "completions")
 
 @dataclass
 class Invocation:
-    """A planned answer: a JSON body, or a streamed LLM answer, from one served entity."""
+    """A planned response from one served entity: a JSON body, or an LLM answer to stream."""
 
     workspace: Workspace
     endpoint: Endpoint
@@ -71,7 +71,7 @@ def serving_endpoint(workspace: Workspace, name: str, principal: Principal) -> E
 
 
 def target_entity(endpoint: Endpoint, served_model: str | None) -> dict[str, Any]:
-    """The served entity that answers: the named one, or the next one of the traffic split."""
+    """Return the served entity that handles the request: the named one, or the next one of the traffic split."""
     assert endpoint.config is not None
     entities = {entity["name"]: entity for entity in endpoint.config.served_entities}
     if served_model is not None:
@@ -91,7 +91,7 @@ def target_entity(endpoint: Endpoint, served_model: str | None) -> dict[str, Any
 
 
 def entity_task(workspace: Workspace, endpoint: Endpoint, entity: dict[str, Any]) -> str | None:
-    """The task that decides the request format: the endpoint's, the external model's or the model version's."""
+    """Return the task that sets the request format: the endpoint's, the external model's or the model version's."""
     if endpoint.task:
         return endpoint.task
     external = entity.get("external_model")
@@ -104,7 +104,7 @@ def entity_task(workspace: Workspace, endpoint: Endpoint, entity: dict[str, Any]
 def plan_invocation(
     invocation: Invocation, entity: dict[str, Any], body: dict[str, Any], route_kinds: tuple[TaskKind, ...] | None
 ) -> None:
-    """Fill `invocation` with the answer to `body`, or raise the error the endpoint returns."""
+    """Fill `invocation` with the response to `body`, or raise the error the endpoint returns."""
     workspace, endpoint = invocation.workspace, invocation.endpoint
     now_ms = workspace.clock.now_ms()
     gateway.check_workspace_qps(endpoint, now_ms)
@@ -142,7 +142,7 @@ def _plan_llm_answer(
     request = parse_llm_request(body, kind, task)
     if request.stream and kind not in STREAMED_KINDS:
         # NOTE: agent endpoints do stream on Databricks; the emulator only streams chat and completions.
-        raise invalid(f"Bad request: the emulator does not stream answers of task {task}. Send 'stream': false.")
+        raise invalid(f"Bad request: the emulator does not stream responses of task {task}. Send 'stream': false.")
     gateway.screen_input(endpoint, request)
     answer = generate(request, invocation.entity_name, now_ms // 1000)
     gateway.screen_output(endpoint, answer)
@@ -169,7 +169,7 @@ async def invoke(
     served_model: str | None = None,
     route_kinds: tuple[TaskKind, ...] | None = None,
 ) -> Response:
-    """Answer one scoring request for endpoint `name` (see the module docstring for the steps)."""
+    """Handle one scoring request for endpoint `name` (see the module docstring for the steps)."""
     workspace = workspace_of(request)
     principal = principal_of(request)
     with workspace.lock:
@@ -194,7 +194,7 @@ async def invoke(
 
 
 def _stream_ender(invocation: Invocation) -> Any:
-    """Return the callback that accounts a stream once it ends: tokens, usage tracking and counters."""
+    """Build the callback that records a finished stream: rate-limit tokens, usage tracking and counters."""
     answer = invocation.stream
     assert answer is not None
 

@@ -65,6 +65,9 @@ def _decoded(value: Any) -> Any:
 
 def model_rows(body: dict[str, Any], signature: Signature | None) -> list[Any]:
     """Turn the one input key of a custom-model request into rows."""
+    params = body.get("params")
+    if params is not None and not isinstance(params, dict):
+        raise invalid(f"Invalid input. 'params' must be an object of inference parameters, got {params!r}.")
     key = next(k for k in MODEL_INPUT_KEYS if k in body)
     value = body[key]
     if key == "dataframe_split":

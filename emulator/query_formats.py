@@ -21,11 +21,11 @@ TASK_KINDS: dict[str, TaskKind] = {
     "agent/v2/chat": "agent_chat",
 }
 
-# Fields every scoring request may carry: they are recorded in usage and inference tables.
+# Fields every scoring request may carry, because usage and inference tables record them.
 TRACKING_FIELDS = ("client_request_id", "usage_context")
 SAMPLING_FIELDS = ("max_tokens", "temperature", "n", "stop", "stream", "extra_params", "top_p", "top_k", "seed")
 # NOTE: the optional OpenAI-style fields Foundation Model endpoints accept are only partly documented.
-# These lists hold the SDK's typed fields plus the common OpenAI ones; anything else is rejected as unknown.
+# These lists contain the SDK's typed fields plus the common OpenAI ones, and anything else is rejected as unknown.
 ACCEPTED_FIELDS: dict[TaskKind, tuple[str, ...]] = {
     "chat": (
         "messages",
@@ -80,7 +80,7 @@ def invalid(message: str) -> ApiError:
 
 @dataclass
 class LlmRequest:
-    """A chat, completions, embeddings or agent request reduced to what the answer depends on.
+    """A chat, completions, embeddings or agent request, reduced to the parts the generated output uses.
 
     `texts` are the message contents (chat and agents), the prompts (completions) or the inputs
     (embeddings), in request order. `roles` has one role per text for conversations, else None.
@@ -98,7 +98,7 @@ class LlmRequest:
 def check_fields(body: dict[str, Any], kind: TaskKind, task: str | None) -> None:
     """Reject unknown top-level fields and a missing required field, naming the accepted ones."""
     accepted = ACCEPTED_FIELDS[kind]
-    what = f"a {task} endpoint" if task else "a custom model endpoint"
+    endpoint_words = f"a {task} endpoint" if task else "a custom model endpoint"
     unknown = sorted(set(body) - set(accepted))
     if kind == "custom":
         _check_model_input_keys(body, unknown)
@@ -107,16 +107,16 @@ def check_fields(body: dict[str, Any], kind: TaskKind, task: str | None) -> None
     if unknown:
         hint = f" Send the input as top-level '{required}'." if "inputs" in unknown else ""
         raise invalid(
-            f"Bad request: unknown field(s) {unknown} for {what}. It requires '{required}' and also accepts "
+            f"Bad request: unknown field(s) {unknown} for {endpoint_words}. It requires '{required}' and also accepts "
             f"{[f for f in accepted if f != required]}.{hint}"
         )
     if required not in body:
-        raise invalid(f"Bad request: missing required field '{required}' for {what}.")
+        raise invalid(f"Bad request: missing required field '{required}' for {endpoint_words}.")
 
 
 def _check_model_input_keys(body: dict[str, Any], unknown: list[str]) -> None:
-    given = [key for key in MODEL_INPUT_KEYS if key in body]
-    if len(given) != 1 or unknown:
+    present_keys = [key for key in MODEL_INPUT_KEYS if key in body]
+    if len(present_keys) != 1 or unknown:
         raise invalid(
             "Invalid input. The request body must contain exactly one of "
             f"{list(MODEL_INPUT_KEYS)}, optionally with 'params'. Received keys: {sorted(body)}."
@@ -157,7 +157,7 @@ def parse_messages(raw: Any, where: str) -> tuple[list[str], list[str]]:
             raise invalid(f"Bad request: '{where}[{i}]' must be an object with 'role' and 'content'.")
         role = message.get("role")
         if role not in ROLES:
-            raise invalid(f"Bad request: '{where}[{i}].role' is {role!r}; use one of {list(ROLES)}.")
+            raise invalid(f"Bad request: '{where}[{i}].role' is {role!r}. Use one of {list(ROLES)}.")
         if role == "system" and i != 0:
             raise invalid(
                 f"Bad request: '{where}[{i}]' is a system message. The system message may appear only once, "
@@ -169,7 +169,7 @@ def parse_messages(raw: Any, where: str) -> tuple[list[str], list[str]]:
 
 
 def _content_text(content: Any, where: str, role: str) -> str:
-    """Join the text of a string content or a list of content parts; other part types add nothing."""
+    """Join the text of a string content or of a list of content parts. Parts other than text add nothing."""
     if isinstance(content, str):
         return content
     if content is None and role in ("assistant", "tool"):

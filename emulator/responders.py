@@ -1,7 +1,7 @@
-"""Deterministic answers to chat, completions, embeddings and agent requests.
+"""Deterministic responses to chat, completions, embeddings and agent requests.
 
 The "model" replies with a fixed sentence that names the served entity and repeats the last user
-message, so tests can predict every answer. A token is a whitespace-separated word: `max_tokens`
+message, so tests can predict every response. A token is a whitespace-separated word: `max_tokens`
 cuts the reply after that many words, with finish_reason "length".
 """
 
@@ -24,7 +24,7 @@ def count_tokens(text: str) -> int:
 
 @dataclass
 class GeneratedText:
-    """One choice of an answer: its text and why generation stopped."""
+    """One generated choice: its text and why generation stopped."""
 
     text: str
     finish_reason: FinishReason
@@ -36,7 +36,7 @@ class GeneratedText:
 
 @dataclass
 class LlmAnswer:
-    """What the model produced for one request, before it is shaped into a response body or stream."""
+    """The model output for one request, before it is shaped into a response body or stream."""
 
     request: LlmRequest
     model: str
@@ -51,7 +51,7 @@ class LlmAnswer:
         return sum(choice.completion_tokens for choice in self.choices)
 
     def usage(self, completion_tokens: int | None = None) -> dict[str, int]:
-        """The `usage` object. Streams pass the completion tokens sent so far."""
+        """Build the `usage` object. Streams pass the completion tokens sent so far."""
         completion = self.completion_tokens if completion_tokens is None else completion_tokens
         if self.request.kind == "embeddings":
             return {"prompt_tokens": self.prompt_tokens, "total_tokens": self.prompt_tokens}
@@ -63,7 +63,7 @@ class LlmAnswer:
 
 
 def generate(request: LlmRequest, model: str, created_s: int) -> LlmAnswer:
-    """Produce the answer to `request` from the entity named `model`."""
+    """Generate the output for `request` from the served entity named `model`."""
     prefix = {"embeddings": "emb", "responses": "resp", "completions": "cmpl"}.get(request.kind, "chatcmpl")
     answer = LlmAnswer(
         request=request,
@@ -98,13 +98,13 @@ def limit_text(text: str, request: LlmRequest) -> GeneratedText:
             text = text[: text.index(stop)]
     words = text.split(" ")
     if request.max_tokens is not None and count_tokens(text) > request.max_tokens:
-        kept = [word for word in words if word][: request.max_tokens]
-        return GeneratedText(" ".join(kept), "length")
+        kept_words = [word for word in words if word][: request.max_tokens]
+        return GeneratedText(" ".join(kept_words), "length")
     return GeneratedText(text, "stop")
 
 
 def embedding_vector(text: str, *, normalized: bool) -> list[float]:
-    """A 1024-dim vector seeded by the SHA-256 of `text`. Equal texts always get equal vectors."""
+    """Build a 1024-dim vector seeded by the SHA-256 of `text`, so equal texts get equal vectors."""
     seed = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
     rng = random.Random(seed)
     values = [rng.gauss(0.0, 1.0) for _ in range(EMBEDDING_DIMENSIONS)]
@@ -115,7 +115,7 @@ def embedding_vector(text: str, *, normalized: bool) -> list[float]:
 
 
 def render_answer(answer: LlmAnswer) -> dict[str, Any]:
-    """The JSON body of a non-streamed answer, in the shape of the request's task."""
+    """Build the JSON body of a non-streamed answer, in the shape of the request's task."""
     kind = answer.request.kind
     if kind == "embeddings":
         return _render_embeddings(answer)

@@ -1,4 +1,4 @@
-"""Server-sent event streams of chat and completions answers.
+"""Server-sent event streams of chat and completions responses.
 
 Each event is a `data: <json>` line followed by a blank line, and the stream ends with
 `data: [DONE]`. A chunk carries one word of one choice and, as Databricks does, the usage so
@@ -37,7 +37,7 @@ def split_pieces(text: str) -> list[str]:
 
 
 def build_chunks(answer: LlmAnswer) -> list[dict[str, Any]]:
-    """The chunk objects of a streamed chat or completions answer, in sending order."""
+    """Build the chunk objects of a streamed chat or completions answer, in sending order."""
     chat = answer.request.kind != "completions"
     chunks: list[dict[str, Any]] = []
     sent_tokens = 0

@@ -202,6 +202,34 @@ async def test_invocations_agent_responses(emulator_http: httpx.AsyncClient) -> 
     assert body["usage"]["input_tokens"] == 2
 
 
+async def test_invocations_agent_responses_no_stream(emulator_http: httpx.AsyncClient) -> None:
+    response = await emulator_http.post(invocations(AGENT), json={"input": "plan it", "stream": True})
+    assert response.status_code == 400
+    assert "'stream': false" in response.json()["message"]
+
+
+async def test_invocations_agent_chat(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
+    add_endpoint(workspace, {**turbine_endpoint("ep-agent"), "task": "agent/v2/chat"})
+    response = await emulator_http.post(invocations("ep-agent"), json=chat_body("book a room"))
+    messages = response.json()["messages"]
+    assert messages[0]["role"] == "assistant"
+    assert messages[0]["content"] == "Reply from turbine_failure-1: book a room"
+
+
+async def test_invocations_model_version_task(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
+    entity = {
+        "entity_name": "system.ai.meta_llama_v3_1_8b_instruct",
+        "entity_version": "1",
+        "provisioned_model_units": 50,
+    }
+    # No endpoint task: the served model version's task sets the request format.
+    add_endpoint(workspace, {"name": "ep-llama", "task": None, "config": {"served_entities": [entity]}})
+    assert workspace.endpoints["ep-llama"].task is None
+    response = await emulator_http.post(invocations("ep-llama"), json=chat_body())
+    assert response.status_code == 200
+    assert response.json()["object"] == "chat.completion"
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -239,6 +267,7 @@ async def test_invocations_custom_model_double_output(workspace: Workspace, emul
         ({"dataframe_split": {"columns": ["vibration"], "data": [[1, 2]]}}, "'dataframe_split.data[0]' has 2 values"),
         ({"dataframe_records": []}, "contains no rows"),
         ({"dataframe_records": {"a": 1}}, "list of row objects"),
+        ({"dataframe_records": [TURBINE_ROW], "params": [1]}, "'params' must be an object"),
     ],
 )
 async def test_invocations_custom_model_body_rejected(
