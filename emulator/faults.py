@@ -16,6 +16,7 @@ the faults releases requests that latency and timeout faults still hold.
 """
 
 import itertools
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -54,10 +55,14 @@ FIELDS = {"kind", "method", "path", "endpoint", "count", "seconds", "status", "e
 # Polling interval (seconds) of held requests, which stop early once their fault is cleared.
 HOLD_POLL_SECONDS = 0.05
 ADMIN_PREFIX = "/__emulator__/"
-# Paths that carry an endpoint name: control plane and data plane.
-ENDPOINT_PATH = re.compile(r"^(?:/api/2\.0)?/serving-endpoints/(?P<name>[^/]+)")
+# Paths that carry an endpoint name: control plane (including the provisioned-throughput config
+# route /api/2.0/serving-endpoints/pt/{name}/config) and data plane.
+ENDPOINT_PATH = re.compile(r"^(?:/api/2\.0)?/serving-endpoints/(?:pt/(?=[^/]+/config$))?(?P<name>[^/]+)")
 # OpenAI-compatible routes name the endpoint in the body's "model" field, not in the path.
 OPENAI_PATHS = {"chat", "completions", "embeddings", "responses"}
+# Create routes name the endpoint in the body's "name" field.
+CREATE_PATHS = {"/api/2.0/serving-endpoints", "/api/2.0/serving-endpoints/pt"}
+PERMISSIONS_PATH = re.compile(r"^/api/2\.0/permissions/serving-endpoints/(?P<id>[0-9a-f]{32})")
 
 _ids = itertools.count(1)
 
@@ -177,21 +182,32 @@ def clear_faults(workspace: Workspace) -> int:
 
 
 def endpoint_name_of(workspace: Workspace, path: str, body: bytes) -> str | None:
-    """Return the name of the serving endpoint a request addresses, from its path or its "model" field.
+    """Return the name of the serving endpoint a request addresses, or None when it addresses none.
 
-    OpenAI-compatible routes carry the name in the body; permission routes carry the endpoint id.
+    The name comes from the path, from the body's "name" (create routes) or "model" (OpenAI-compatible
+    routes), or from the endpoint id in a permissions path.
     """
+    if path in CREATE_PATHS:
+        return _body_field(body, "name")
     match = ENDPOINT_PATH.match(path)
-    if match is not None and match["name"] not in OPENAI_PATHS:
-        return match["name"]
+    if match is not None and match["name"] in OPENAI_PATHS:
+        return _body_field(body, "model")
     if match is not None:
-        found = re.search(rb'"model"\s*:\s*"([^"]+)"', body)
-        return found.group(1).decode("utf-8", errors="replace") if found else None
-    permissions = re.match(r"^/api/2\.0/permissions/serving-endpoints/([0-9a-f]{32})", path)
+        return match["name"]
+    permissions = PERMISSIONS_PATH.match(path)
     if permissions is not None:
         ids = {e.id: e.name for e in workspace.endpoints.values()}
-        return ids.get(permissions.group(1))
+        return ids.get(permissions["id"])
     return None
+
+
+def _body_field(body: bytes, key: str) -> str | None:
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
 
 
 class FaultMiddleware:

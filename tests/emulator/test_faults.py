@@ -92,9 +92,13 @@ async def test_fault_openai_route_matches_model(emulator_http: httpx.AsyncClient
 
 def test_fault_endpoint_name_of_paths(workspace: Workspace) -> None:
     assert endpoint_name_of(workspace, "/api/2.0/serving-endpoints/ep-a/config", b"") == "ep-a"
+    assert endpoint_name_of(workspace, "/api/2.0/serving-endpoints/pt/ep-a/config", b"") == "ep-a"
+    assert endpoint_name_of(workspace, "/api/2.0/serving-endpoints/pt", b'{"name": "ep-pt"}') == "ep-pt"
+    assert endpoint_name_of(workspace, "/api/2.0/serving-endpoints", b'{"name": "ep-new"}') == "ep-new"
     assert endpoint_name_of(workspace, "/serving-endpoints/ep-a/served-models/m-1/invocations", b"") == "ep-a"
     assert endpoint_name_of(workspace, "/serving-endpoints/chat/completions", b'{"model": "ep-b"}') == "ep-b"
     assert endpoint_name_of(workspace, "/serving-endpoints/chat/completions", b"{}") is None
+    assert endpoint_name_of(workspace, "/serving-endpoints/embeddings", b"not json") is None
     assert endpoint_name_of(workspace, "/api/2.0/serving-endpoints", b"") is None
     endpoint = next(e for e in workspace.endpoints.values() if e.id is not None)
     permissions_path = f"/api/2.0/permissions/serving-endpoints/{endpoint.id}"
