@@ -1,4 +1,4 @@
-"""Scoring routes: readiness, traffic split, request formats per task and the answers they get."""
+"""Scoring routes: readiness, traffic split, request formats per task and the responses."""
 
 import math
 import time
@@ -179,7 +179,7 @@ async def test_invocations_embeddings_vectors(emulator_http: httpx.AsyncClient) 
     assert body["usage"] == {"prompt_tokens": 6, "total_tokens": 6}
 
 
-async def test_invocations_embeddings_stable_and_unnormalised_gte(emulator_http: httpx.AsyncClient) -> None:
+async def test_invocations_gte_embeddings_unnormalised(emulator_http: httpx.AsyncClient) -> None:
     first = await emulator_http.post(invocations(GTE), json={"input": "a sentence"})
     second = await emulator_http.post(invocations(GTE), json={"input": "a sentence"})
     vector = first.json()["data"][0]["embedding"]

@@ -1,4 +1,4 @@
-"""Streamed chat and completions answers: SSE format, scripted quirks, broken streams, incremental delivery."""
+"""Streamed chat and completions responses: SSE format, scripted quirks, broken streams, incremental delivery."""
 
 import json
 import time
