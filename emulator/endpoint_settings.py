@@ -16,8 +16,9 @@ from emulator.config_rules import reject_unexpected_fields, require_list, requir
 from emulator.configs import require_not_updating
 from emulator.endpoints import check_telemetry_supported, require_endpoint
 from emulator.errors import ApiError, bad_request
+from emulator.permissions import require_level
 from emulator.render import render_endpoint, render_tags
-from emulator.requests import json_body, workspace_of
+from emulator.requests import json_body, principal_of, workspace_of
 from emulator.state import Endpoint
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ async def patch_tags(request: Request) -> Response:
     with workspace.lock:
         endpoint = require_endpoint(workspace, request.path_params["name"])
         _require_user_endpoint(endpoint, "tags")
+        require_level(workspace, endpoint, principal_of(request), "CAN_MANAGE")
         endpoint.tags.update(added)
         for key in deleted:
             endpoint.tags.pop(key, None)
@@ -61,6 +63,7 @@ async def patch_notifications(request: Request) -> Response:
     with workspace.lock:
         endpoint = require_endpoint(workspace, request.path_params["name"])
         _require_user_endpoint(endpoint, "notifications")
+        require_level(workspace, endpoint, principal_of(request), "CAN_MANAGE")
         endpoint.email_notifications = notifications
         out: dict[str, Any] = {"name": endpoint.name}
         if notifications is not None:
@@ -77,12 +80,13 @@ async def patch_telemetry_config(request: Request) -> Response:
     with workspace.lock:
         endpoint = require_endpoint(workspace, request.path_params["name"])
         _require_user_endpoint(endpoint, "telemetry configuration")
+        level = require_level(workspace, endpoint, principal_of(request), "CAN_MANAGE")
         served = endpoint.config or (endpoint.pending.config if endpoint.pending else None)
         check_telemetry_supported(endpoint.name, endpoint.endpoint_type if served is not None else None)
         require_not_updating(endpoint, "telemetry configuration")
         endpoint.telemetry_config = config
         endpoint.last_updated_timestamp = workspace.clock.now_ms()
-        return JSONResponse(render_endpoint(endpoint, "CAN_MANAGE"))
+        return JSONResponse(render_endpoint(endpoint, level))
 
 
 async def put_ai_gateway(request: Request) -> Response:
@@ -91,6 +95,7 @@ async def put_ai_gateway(request: Request) -> Response:
     name = request.path_params["name"]
     with workspace.lock:
         endpoint = require_endpoint(workspace, name)
+        require_level(workspace, endpoint, principal_of(request), "CAN_MANAGE")
         gateway = settings_rules.ai_gateway(body, endpoint.name, endpoint.ai_gateway)
         _check_gateway_for_task(endpoint, gateway)
         # Full replacement: fields left out are removed, and an empty body clears the gateway.
@@ -118,6 +123,7 @@ async def put_rate_limits(request: Request) -> Response:
     limits = settings_rules.legacy_rate_limits(body.get("rate_limits") or [])
     with workspace.lock:
         endpoint = require_endpoint(workspace, request.path_params["name"])
+        require_level(workspace, endpoint, principal_of(request), "CAN_MANAGE")
         if endpoint.system:
             # Databricks-managed endpoints accept the deprecated call but keep no limits.
             logger.info("Ignoring legacy rate limits for managed endpoint %s", endpoint.name)

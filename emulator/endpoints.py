@@ -18,7 +18,7 @@ from emulator.configs import (
     start_update,
 )
 from emulator.errors import ApiError, bad_request, not_found
-from emulator.permissions import can_view, require_level
+from emulator.permissions import can_view, principal_key, require_level
 from emulator.render import render_endpoint, render_endpoint_summary
 from emulator.requests import json_body, principal_of, workspace_of
 from emulator.state import Endpoint, Principal, Workspace, new_endpoint_id
@@ -43,11 +43,6 @@ def require_endpoint(workspace: Workspace, name: str) -> Endpoint:
     if endpoint is None:
         raise not_found(f"Endpoint with name '{name}' does not exist.")
     return endpoint
-
-
-def principal_key(principal: Principal) -> str:
-    kind = "service_principal_name" if principal.kind == "service_principal" else "user_name"
-    return f"{kind}:{principal.name}"
 
 
 def check_telemetry_supported(endpoint_name: str, endpoint_type: str | None) -> None:

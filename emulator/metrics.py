@@ -9,12 +9,14 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.utils import floatToGoString
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator.endpoints import require_endpoint
-from emulator.requests import workspace_of
+from emulator.permissions import require_level
+from emulator.requests import principal_of, workspace_of
 from emulator.state import LATENCY_BUCKETS_MS, Endpoint, EntityUsage
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -87,7 +89,7 @@ class EndpointCollector:
             buckets: list[tuple[str, float]] = []
             for bound, count in zip((*LATENCY_BUCKETS_MS, float("inf")), usage.latency_bucket_counts, strict=True):
                 cumulative += count
-                buckets.append(("+Inf" if bound == float("inf") else f"{bound:g}", cumulative))
+                buckets.append((floatToGoString(bound), cumulative))
             histogram.add_metric([name], buckets=buckets, sum_value=usage.latency_sum_ms)
         return histogram
 
@@ -107,6 +109,7 @@ async def export_metrics(request: Request) -> Response:
     workspace = workspace_of(request)
     with workspace.lock:
         endpoint = require_endpoint(workspace, request.path_params["name"])
+        require_level(workspace, endpoint, principal_of(request), "CAN_VIEW")
         text = exposition(endpoint, workspace.clock.now_ms())
     return Response(text, media_type=CONTENT_TYPE)
 

@@ -13,7 +13,8 @@ from starlette.routing import Route
 
 from emulator.endpoints import require_endpoint
 from emulator.errors import ApiError, bad_request
-from emulator.requests import workspace_of
+from emulator.permissions import require_level
+from emulator.requests import principal_of, workspace_of
 from emulator.state import Endpoint, Workspace
 
 # MLflow column types -> JSON Schema.
@@ -199,6 +200,7 @@ async def get_openapi(request: Request) -> Response:
     workspace = workspace_of(request)
     with workspace.lock:
         endpoint = require_endpoint(workspace, request.path_params["name"])
+        require_level(workspace, endpoint, principal_of(request), "CAN_VIEW")
         document = openapi_document(workspace, endpoint)
     return Response(json.dumps(document, indent=2), media_type="application/json")
 

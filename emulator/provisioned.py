@@ -18,8 +18,9 @@ from emulator.config_rules import (
     validate_endpoint_name,
 )
 from emulator.configs import ConfigRequest, build_config, next_config_version, require_not_updating, start_update
-from emulator.endpoints import apply_create_settings, principal_key, require_endpoint
+from emulator.endpoints import apply_create_settings, require_endpoint
 from emulator.errors import ApiError, bad_request
+from emulator.permissions import principal_key, require_level
 from emulator.render import render_endpoint
 from emulator.requests import json_body, principal_of, workspace_of
 from emulator.state import ConfigVersion, Endpoint, Workspace, new_endpoint_id
@@ -119,6 +120,7 @@ async def update_pt_config(request: Request) -> Response:
             raise ApiError(
                 403, "PERMISSION_DENIED", f"Endpoint '{name}' is managed by Databricks; its config cannot be changed."
             )
+        require_level(workspace, endpoint, principal, "CAN_MANAGE")
         current = endpoint.config or (endpoint.pending.config if endpoint.pending else None)
         if current is not None and any("provisioned_model_units" not in e for e in current.served_entities):
             raise bad_request(

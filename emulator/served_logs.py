@@ -13,7 +13,8 @@ from starlette.routing import Route
 
 from emulator.endpoints import require_endpoint
 from emulator.errors import not_found
-from emulator.requests import workspace_of
+from emulator.permissions import require_level
+from emulator.requests import principal_of, workspace_of
 from emulator.state import ConfigVersion, Endpoint, EntityState, EntityUsage
 
 PREFIX = "/api/2.0/serving-endpoints/{name}/served-models/{served_model_name}"
@@ -94,6 +95,7 @@ async def build_logs(request: Request) -> Response:
     workspace = workspace_of(request)
     with workspace.lock:
         endpoint = require_endpoint(workspace, request.path_params["name"])
+        require_level(workspace, endpoint, principal_of(request), "CAN_VIEW")
         entity, config = find_served_entity(endpoint, request.path_params["served_model_name"], prefer_pending=True)
         text = _override(endpoint.behaviour.build_logs, entity["name"])
         if text is None:
@@ -105,6 +107,7 @@ async def server_logs(request: Request) -> Response:
     workspace = workspace_of(request)
     with workspace.lock:
         endpoint = require_endpoint(workspace, request.path_params["name"])
+        require_level(workspace, endpoint, principal_of(request), "CAN_VIEW")
         entity, config = find_served_entity(endpoint, request.path_params["served_model_name"], prefer_pending=False)
         text = _override(endpoint.behaviour.logs, entity["name"])
         if text is None:
