@@ -130,10 +130,11 @@ def register(server: MCPServer) -> None:
             answer = await _streamed_answer(deps, endpoint, entity, shaped, timeout)
         else:
             answer = await _invoke(deps, endpoint, entity, shaped, timeout)
+        summary = summarise_response(answer.body)
         if not include_embeddings:
             answer.body, embedding_note = shorten_embeddings(answer.body)
             notes.extend([embedding_note] if embedding_note else [])
-        return _result(deps, endpoint, shaped, timeout, notes, answer)
+        return _result(deps, endpoint, shaped, timeout, notes, answer, summary)
 
 
 def effective_timeout(requested: float | None, settings: ToolSettings) -> tuple[float, str | None]:
@@ -243,10 +244,15 @@ async def _streamed_answer(
 
 
 def _result(
-    deps: ToolDeps, endpoint: ServingEndpoint, shaped: ShapedBody, timeout: float, notes: list[str], answer: Answer
+    deps: ToolDeps,
+    endpoint: ServingEndpoint,
+    shaped: ShapedBody,
+    timeout: float,
+    notes: list[str],
+    answer: Answer,
+    summary: ResponseSummary,
 ) -> QueryResult:
     max_chars = deps.settings.max_result_chars
-    summary = summarise_response(answer.body)
     if summary.text is not None and len(summary.text) > max_chars // 3:
         summary.text, _ = head_text(summary.text, max_chars // 3, "")
         notes.append(f"summary.text shows the first {len(summary.text)} characters; response has more of it.")

@@ -25,6 +25,7 @@ READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_worl
 INPUT_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs", "messages", "prompt", "input")
 ENTITY_PATH = re.compile(r"/served-models/(?P<entity>[^/]+)/invocations$")
 MIN_MAX_CHARS = 2_000
+PATH_HINT = "Pass path=<one path or served entity name> to get that path's schema in full."
 # Nesting depth shown in a response shape such as {predictions: array<integer>}.
 SHAPE_DEPTH = 3
 
@@ -154,12 +155,27 @@ def _select_path(paths: dict[str, Any], requested: str) -> str:
 
 def _with_document(result: OpenApiResult, document: dict[str, Any], limit: int, what: str) -> OpenApiResult:
     """Attach `document` whole when the result fits `limit`, else cut it by whole paths."""
-    hint = "Pass path=<one path or served entity name> to get that path's schema in full."
     _cap_summaries(result, limit // 2)
-    budget = limit - json_size(result.model_dump(mode="json")) - 200
+    budget = limit - json_size(result.model_dump(mode="json"))
+    for _ in range(4):
+        result.document, result.truncation = _cut_document(document, budget, what)
+        excess = json_size(result.model_dump(mode="json")) - limit
+        if excess <= 0:
+            return result
+        budget -= excess + limit // 20
+    result.document = None
+    result.truncation = Truncation(
+        total_chars=json_size(document, 1),
+        returned_chars=0,
+        hint=PATH_HINT,
+        omitted=[f"{what}: left out, because the summary alone fills max_chars"],
+    )
+    return result
+
+
+def _cut_document(document: dict[str, Any], budget: int, what: str) -> tuple[Any, Truncation | None]:
     if json_size(document, 1) <= budget:
-        result.document = document
-        return result
+        return document, None
     paths = document.get("paths") or {}
     kept = {key: value for key, value in document.items() if key not in ("paths", "components")}
     kept["paths"] = {}
@@ -168,17 +184,11 @@ def _with_document(result: OpenApiResult, document: dict[str, Any], limit: int, 
             break
         kept["paths"][key] = item
     if len(paths) > 1 and kept["paths"]:
-        result.document = kept
-        result.truncation = Truncation(
-            total_chars=json_size(document, 1),
-            returned_chars=json_size(kept, 1),
-            hint=hint,
-            omitted=[f"{what}: kept {len(kept['paths'])} of {len(paths)} paths, without components"],
-        )
-        return result
+        omitted = [f"{what}: kept {len(kept['paths'])} of {len(paths)} paths, without components"]
+        total, returned = json_size(document, 1), json_size(kept, 1)
+        return kept, Truncation(total_chars=total, returned_chars=returned, hint=PATH_HINT, omitted=omitted)
     # One path, or not even the first path fits: cut inside it by whole items.
-    result.document, result.truncation = fit_json(document, max(budget, 500), hint, path=what, depth=1)
-    return result
+    return fit_json(document, max(budget, 500), PATH_HINT, path=what, depth=1)
 
 
 def _cap_summaries(result: OpenApiResult, max_chars: int) -> None:
