@@ -226,16 +226,16 @@ class FaultMiddleware:
         for delay in delays:
             await _hold(delay, delay.seconds)
         if fault is None:
-            await self.app(scope, _replay(body), send)
+            await self.app(scope, _replay(body, receive), send)
             return
         logger.info("Injecting %s fault %d into %s %s", fault.kind, fault.id, scope["method"], scope["path"])
         if fault.kind == "reset":
             await self._reset(send)
         elif fault.kind == "timeout":
             await _hold(fault, fault.seconds)
-            await _error(fault).to_response()(scope, _replay(body), send)
+            await _error(fault).to_response()(scope, _replay(body, receive), send)
         elif fault.kind == "status":
-            await _error(fault).to_response()(scope, _replay(body), send)
+            await _error(fault).to_response()(scope, _replay(body, receive), send)
         elif fault.kind == "html":
             await _send_raw(send, fault.status, "text/html; charset=utf-8", _html_page(fault.status))
         else:
@@ -309,7 +309,11 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-def _replay(body: bytes) -> Receive:
+def _replay(body: bytes, receive_next: Receive) -> Receive:
+    """Build a `receive` that delivers the already-read body once, then the server's own messages.
+
+    Passing the server's messages on keeps client disconnects visible to streaming responses.
+    """
     sent = False
 
     async def receive() -> Message:
@@ -317,6 +321,6 @@ def _replay(body: bytes) -> Receive:
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
+        return await receive_next()
 
     return receive

@@ -259,3 +259,15 @@ def test_fault_invalid_in_scenario_file(tmp_path: Path) -> None:
     scenario.write_text("faults:\n- kind: status\n  status: 42\n", encoding="utf-8")
     with pytest.raises(ValueError, match="Scenario fault .* is invalid: Fault field 'status'"):
         seeded_workspace(scenario, time_scale=0)
+
+
+async def test_fault_present_keeps_streams_whole(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
+    # A fault that matches nothing still makes the middleware read and replay the body.
+    await _add(emulator_http, {"kind": "status", "path": "^/nowhere$"})
+    workspace.endpoints[FM_ENDPOINT].behaviour.stream_chunk_delay_seconds = 0.02
+    body = {"messages": [{"role": "user", "content": "Hello there"}], "stream": True}
+    with anyio.fail_after(10):
+        async with emulator_http.stream("POST", f"/serving-endpoints/{FM_ENDPOINT}/invocations", json=body) as stream:
+            text = "".join([chunk async for chunk in stream.aiter_text()])
+    assert stream.status_code == 200
+    assert text.rstrip().endswith("data: [DONE]")
