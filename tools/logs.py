@@ -25,12 +25,12 @@ READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_worl
 ERROR_PATTERN = re.compile(
     r"\bERROR\b|Exception|Traceback|PERMISSION_DENIED|\bfailed\b|\b[A-Z]\w*Error\b|\bFATAL\b|\bCRITICAL\b"
 )
-# Distinct error lines returned: the first and last halves are kept when there are more.
+# Max distinct error lines returned. When there are more, the first and last halves are kept.
 MAX_ERROR_LINES = 40
 MAX_ERROR_LINE_CHARS = 500
 DIGITS = re.compile(r"\d+")
 MAX_TAIL_LINES = 5_000
-# Characters of the result kept for everything except the log text.
+# Characters of the result reserved for the fields other than the log text.
 RESULT_OVERHEAD_CHARS = 2_000
 
 
@@ -67,9 +67,9 @@ def register(server: MCPServer) -> None:
         tail_lines: Annotated[int, Field(ge=1, le=MAX_TAIL_LINES, description="last lines to return")] = 200,
         grep: Annotated[str | None, Field(description="case-insensitive regex; keep only matching lines")] = None,
     ) -> LogsResult:
-        """Get the build or runtime logs of a served entity: the last lines, plus every line that looks like
-        an error (ERROR, Exception, Traceback, PERMISSION_DENIED, failed) from the whole log. Pull logs
-        before deleting an endpoint; they are removed with it."""
+        """Get the build or runtime logs of a served entity: the last lines, plus the lines anywhere in the log
+        that look like errors (ERROR, Exception, Traceback, PERMISSION_DENIED, failed). Pull logs before
+        deleting an endpoint, because they are removed with it."""
         deps = deps_of(ctx)
         pattern = _compile_grep(grep)
         endpoint = await _endpoint(deps, name)

@@ -11,8 +11,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 INDENT = 2
-# Characters left for the JSON punctuation that joins kept parts; `fit_json` retries with a
-# smaller budget when the estimate was too low.
+# Characters left for the JSON punctuation that joins kept parts. `fit_json` retries with a
+# smaller budget when this estimate is too low.
 SEPARATOR_CHARS = 4
 # A cut string keeps at least this many characters.
 MIN_STRING_CUT = 40

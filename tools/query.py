@@ -1,4 +1,4 @@
-"""query_endpoint: send the request body the endpoint's task needs, and summarise the answer.
+"""query_endpoint: send the request body the endpoint's task needs, and summarise the response.
 
 The tool reads the endpoint first (one GET) so it can reject a query to an endpoint that
 is not READY, list the chat Foundation Model endpoints when the name does not exist, and
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 # Querying may call an external model provider and is billed per request or token.
 QUERY = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
 STREAMING_KINDS: frozenset[TaskKind] = frozenset({"chat", "agent_chat", "responses", "completions"})
-# Characters of the result kept for everything except `response`.
+# Characters of the result reserved for the fields other than `response`.
 RESULT_OVERHEAD_CHARS = 4_000
 # Share of the query timeout that 429 and 503 retries may use, so the last rate-limit error
 # reaches the caller before the timeout cuts the call off.
@@ -53,8 +53,8 @@ class QueryResult(BaseModel):
 
 
 @dataclass
-class Answer:
-    """A decoded response body and what the exchange said about it."""
+class QueryResponse:
+    """A decoded response body, with the served entity, request id and stream status of the exchange."""
 
     body: Any
     served_model_name: str | None = None
@@ -101,6 +101,7 @@ def register(server: MCPServer) -> None:
         deps = deps_of(ctx)
         endpoint = await _ready_endpoint(deps, name)
         entity = _check_served_entity(endpoint, served_entity)
+
         kind = task_kind(endpoint.task)
         if stream and kind not in STREAMING_KINDS:
             raise InvalidArgument(
@@ -125,20 +126,24 @@ def register(server: MCPServer) -> None:
         )
         timeout, timeout_note = effective_timeout(timeout_seconds, deps.settings)
         notes = [*shaped.notes, *([timeout_note] if timeout_note else [])]
+
         logger.info("Querying %s (task %s) with fields %s", name, endpoint.task, sorted(shaped.body))
         if stream:
-            answer = await _streamed_answer(deps, endpoint, entity, shaped, timeout)
+            query_response = await _stream_query(deps, endpoint, entity, shaped, timeout)
         else:
-            answer = await _invoke(deps, endpoint, entity, shaped, timeout)
-        summary = summarise_response(answer.body)
+            query_response = await _invoke(deps, endpoint, entity, shaped, timeout)
+
+        # Summarise before shortening embedding vectors, so the summary reports their real dimension.
+        summary = summarise_response(query_response.body)
         if not include_embeddings:
-            answer.body, embedding_note = shorten_embeddings(answer.body)
+            query_response.body, embedding_note = shorten_embeddings(query_response.body)
             notes.extend([embedding_note] if embedding_note else [])
-        return _result(deps, endpoint, shaped, timeout, notes, answer, summary)
+        return _result(deps, endpoint, shaped, timeout, notes, query_response, summary)
 
 
 def effective_timeout(requested: float | None, settings: ToolSettings) -> tuple[float, str | None]:
-    """The query timeout in seconds: the request or the default, at most the tool's wait budget."""
+    """Return the query timeout in seconds (the requested one or the default, at most the tool's wait budget)
+    and a note when the requested one was capped."""
     timeout = requested if requested is not None else settings.query_timeout_seconds
     limit = settings.wait_budget_seconds
     if timeout <= limit:
@@ -212,7 +217,7 @@ def _check_served_entity(endpoint: ServingEndpoint, served_entity: str | None) -
 
 async def _invoke(
     deps: ToolDeps, endpoint: ServingEndpoint, entity: str | None, shaped: ShapedBody, timeout: float
-) -> Answer:
+) -> QueryResponse:
     try:
         with anyio.fail_after(timeout):
             response = await deps.serving.query_with_headers(
@@ -226,12 +231,14 @@ async def _invoke(
         raise _client_timeout(endpoint.name, timeout) from exc
     except ApiError as exc:
         raise _query_error(exc, endpoint) from exc
-    return Answer(body=response.body, served_model_name=response.served_model_name, request_id=response.request_id)
+    return QueryResponse(
+        body=response.body, served_model_name=response.served_model_name, request_id=response.request_id
+    )
 
 
-async def _streamed_answer(
+async def _stream_query(
     deps: ToolDeps, endpoint: ServingEndpoint, entity: str | None, shaped: ShapedBody, timeout: float
-) -> Answer:
+) -> QueryResponse:
     events = deps.serving.stream_query(endpoint.name, shaped.body, served_model=entity, timeout=timeout)
     try:
         outcome = await collect_stream(events, timeout)
@@ -240,7 +247,7 @@ async def _streamed_answer(
     except ApiError as exc:
         raise _query_error(exc, endpoint) from exc
     body = assembled_response(outcome, completions=task_kind(endpoint.task) == "completions")
-    return Answer(body=body, stream=outcome.status())
+    return QueryResponse(body=body, stream=outcome.status())
 
 
 def _result(
@@ -249,26 +256,26 @@ def _result(
     shaped: ShapedBody,
     timeout: float,
     notes: list[str],
-    answer: Answer,
+    query_response: QueryResponse,
     summary: ResponseSummary,
 ) -> QueryResult:
     max_chars = deps.settings.max_result_chars
     if summary.text is not None and len(summary.text) > max_chars // 3:
         summary.text, _ = head_text(summary.text, max_chars // 3, "")
         notes.append(f"summary.text shows the first {len(summary.text)} characters; response has more of it.")
-    if answer.stream is not None and not answer.stream.complete:
-        notes.append(f"The stream is incomplete: {answer.stream.error}. The text received so far is returned.")
+    if query_response.stream is not None and not query_response.stream.complete:
+        notes.append(f"The stream is incomplete: {query_response.stream.error}. The text received so far is returned.")
     used = RESULT_OVERHEAD_CHARS + json_size(summary.model_dump(), 1) + json_size(notes, 1)
     hint = "Ask for fewer rows or items, or query a smaller input; cut lists keep their first items."
-    response, truncation = fit_json(answer.body, max(max_chars - used, 1_000), hint, path="response", depth=1)
+    response, truncation = fit_json(query_response.body, max(max_chars - used, 1_000), hint, path="response", depth=1)
     return QueryResult(
         endpoint=endpoint.name,
         task=endpoint.task,
-        served_model_name=answer.served_model_name,
-        request_id=answer.request_id,
+        served_model_name=query_response.served_model_name,
+        request_id=query_response.request_id,
         summary=summary,
         response=response,
-        stream=answer.stream,
+        stream=query_response.stream,
         sent_fields=sorted(shaped.body),
         timeout_seconds=timeout,
         notes=notes,

@@ -2,10 +2,10 @@
 
 Chat endpoints read `messages` and sampling parameters at the top level, embeddings read
 `input`, completions read `prompt`, and custom MLflow models need exactly one of the four
-input keys in CUSTOM_INPUT_KEYS (plus an optional `params` object). Common mistakes, such
-as a bare prompt sent to a chat endpoint or chat fields wrapped in `inputs`, are repaired
-and reported in `ShapedBody.notes`; anything ambiguous raises InvalidArgument before a
-request is sent.
+input keys in CUSTOM_INPUT_KEYS (plus an optional `params` object). Common mistakes are
+repaired and reported in `ShapedBody.notes`, for example a bare prompt sent to a chat
+endpoint or chat fields wrapped in `inputs`. Anything ambiguous raises InvalidArgument
+before a request is sent.
 """
 
 import json
@@ -276,8 +276,8 @@ def _custom_body(inputs: QueryInputs) -> ShapedBody:
 
 
 def _custom_without_input_key(shaped: ShapedBody, inputs: QueryInputs) -> None:
-    # A custom model whose task is unknown may still be a chat or embeddings model, so the
-    # conversational fields pass through as given; the server decides.
+    # A custom model whose task is unknown may still be a chat or embeddings model. So the
+    # conversational fields pass through unchanged, and the server accepts or rejects them.
     passed = {
         name: getattr(inputs, name) for name in ("messages", "prompt", "input") if getattr(inputs, name) is not None
     }
@@ -390,15 +390,15 @@ def _put(body: dict[str, Any], key: str, value: Any, source: str) -> None:
 
 
 def _one_of(shaped: ShapedBody, candidates: dict[str, Any], target: str) -> Any:
-    """Pick the single given source of `target`, including one already in the body."""
-    given = {name: value for name, value in candidates.items() if value is not None}
+    """Pick the single sources source of `target`, including one already in the body."""
+    sources = {name: value for name, value in candidates.items() if value is not None}
     if target in shaped.body:
-        given = {f"extra or inputs field {target}": shaped.body.pop(target), **given}
-    if len(given) > 1:
-        raise InvalidArgument(target, list(given), f"{target} was given more than once", f"Pass {target} once.")
-    if not given:
+        sources = {f"extra or inputs field {target}": shaped.body.pop(target), **sources}
+    if len(sources) > 1:
+        raise InvalidArgument(target, list(sources), f"{target} was given more than once", f"Pass {target} once.")
+    if not sources:
         raise InvalidArgument(target, None, f"this endpoint needs {target}", f"Pass {target}.")
-    return next(iter(given.values()))
+    return next(iter(sources.values()))
 
 
 def _object(name: str, value: Any) -> dict[str, Any]:

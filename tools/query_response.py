@@ -2,8 +2,8 @@
 
 Custom models return `predictions` or `outputs` (or a bare list), chat and completions
 return `choices`, embeddings return `data`, and agents return `output` items or `messages`.
-The summary is only added next to the response, which is passed on unchanged apart from
-embedding vectors, which are shortened unless the caller asks for them.
+The summary goes next to the response. The response itself is passed on unchanged, except
+that embedding vectors are shortened unless the caller asks for whole vectors.
 """
 
 from typing import Any, Literal
@@ -20,7 +20,7 @@ EMBEDDING_PREVIEW_VALUES = 5
 
 
 class ResponseSummary(BaseModel):
-    """What the response contains, read from its recognised shape (kind `other` when not recognised)."""
+    """Recognised content of a response; kind `other` marks a shape that was not recognised."""
 
     kind: ResponseKind
     text: str | None = Field(None, description="assistant or completion text of the first choice")
@@ -56,7 +56,7 @@ def summarise_response(body: Any) -> ResponseSummary:
 
 
 def shorten_embeddings(body: Any) -> tuple[Any, str | None]:
-    """Return `body` with each embedding vector cut to its first values, and a note saying so."""
+    """Return `body` with each embedding vector cut to its first values, and a note about the cut (or None)."""
     items = _embedding_items(body)
     if not items or all(len(item["embedding"]) <= EMBEDDING_PREVIEW_VALUES for item in items):
         return body, None
@@ -113,7 +113,7 @@ def _predictions_summary(predictions: Any) -> ResponseSummary:
     summary = ResponseSummary(
         kind="predictions", item_count=len(predictions) if isinstance(predictions, list) else None
     )
-    # Older Databricks LLM models answer {"predictions": [{"candidates": [{"text": ...}]}]}.
+    # Older Databricks LLM models return {"predictions": [{"candidates": [{"text": ...}]}]}.
     if isinstance(predictions, list) and predictions and isinstance(predictions[0], dict):
         candidates = predictions[0].get("candidates")
         if isinstance(candidates, list) and candidates and isinstance(candidates[0], dict):

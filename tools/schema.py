@@ -126,9 +126,9 @@ def _summarise(name: str, document: dict[str, Any], paths: dict[str, Any]) -> Op
     servers = document.get("servers") if isinstance(document.get("servers"), list) else []
     summaries = [_path_summary(document, key, item) for key, item in paths.items()]
     notes = [
-        f"{s.path} has no request schema; the model was probably logged without a signature."
-        for s in summaries
-        if not s.input_formats
+        f"{summary.path} has no request schema; the model was probably logged without a signature."
+        for summary in summaries
+        if not summary.input_formats
     ]
     return OpenApiResult(
         endpoint=name,
@@ -153,12 +153,12 @@ def _select_path(paths: dict[str, Any], requested: str) -> str:
     )
 
 
-def _with_document(result: OpenApiResult, document: dict[str, Any], limit: int, what: str) -> OpenApiResult:
+def _with_document(result: OpenApiResult, document: dict[str, Any], limit: int, label: str) -> OpenApiResult:
     """Attach `document` whole when the result fits `limit`, else cut it by whole paths."""
     _cap_summaries(result, limit // 2)
     budget = limit - json_size(result.model_dump(mode="json"))
     for _ in range(4):
-        result.document, result.truncation = _cut_document(document, budget, what)
+        result.document, result.truncation = _cut_document(document, budget, label)
         excess = json_size(result.model_dump(mode="json")) - limit
         if excess <= 0:
             return result
@@ -168,12 +168,12 @@ def _with_document(result: OpenApiResult, document: dict[str, Any], limit: int, 
         total_chars=json_size(document, 1),
         returned_chars=0,
         hint=PATH_HINT,
-        omitted=[f"{what}: left out, because the summary alone fills max_chars"],
+        omitted=[f"{label}: left out, because the summary alone fills max_chars"],
     )
     return result
 
 
-def _cut_document(document: dict[str, Any], budget: int, what: str) -> tuple[Any, Truncation | None]:
+def _cut_document(document: dict[str, Any], budget: int, label: str) -> tuple[Any, Truncation | None]:
     if json_size(document, 1) <= budget:
         return document, None
     paths = document.get("paths") or {}
@@ -184,11 +184,11 @@ def _cut_document(document: dict[str, Any], budget: int, what: str) -> tuple[Any
             break
         kept["paths"][key] = item
     if len(paths) > 1 and kept["paths"]:
-        omitted = [f"{what}: kept {len(kept['paths'])} of {len(paths)} paths, without components"]
+        omitted = [f"{label}: kept {len(kept['paths'])} of {len(paths)} paths, without components"]
         total, returned = json_size(document, 1), json_size(kept, 1)
         return kept, Truncation(total_chars=total, returned_chars=returned, hint=PATH_HINT, omitted=omitted)
-    # One path, or not even the first path fits: cut inside it by whole items.
-    return fit_json(document, max(budget, 500), PATH_HINT, path=what, depth=1)
+    # With one path, or when not even the first path fits, cut inside the document by whole items.
+    return fit_json(document, max(budget, 500), PATH_HINT, path=label, depth=1)
 
 
 def _cap_summaries(result: OpenApiResult, max_chars: int) -> None:

@@ -38,14 +38,14 @@ class StreamOutcome(BaseModel):
     chunk_count: int = 0
     tool_calls: list[StreamedToolCall] = Field(default_factory=list)
     complete: bool = False
-    error: str | None = Field(None, description="why the stream is incomplete; the text received so far is kept")
+    error: str | None = Field(None, description="why the stream is incomplete (the text received so far is kept)")
 
     def status(self) -> "StreamStatus":
         return StreamStatus(complete=self.complete, error=self.error, chunk_count=self.chunk_count)
 
 
 class StreamStatus(BaseModel):
-    """Whether a stream ended cleanly; `error` says why not, and the text received so far is kept."""
+    """Completion state of a stream. When it ended early, `error` gives the reason and the partial text is kept."""
 
     complete: bool
     error: str | None = None
@@ -149,7 +149,7 @@ async def collect_stream(events: AsyncIterator[str], timeout_seconds: float) -> 
 
 
 def assembled_response(outcome: StreamOutcome, completions: bool) -> dict[str, Any]:
-    """A non-streaming response body rebuilt from the joined stream."""
+    """Build a non-streaming response body from the joined stream."""
     choice: dict[str, Any] = {"index": 0, "finish_reason": outcome.finish_reason}
     if completions:
         choice["text"] = outcome.text

@@ -62,7 +62,7 @@ def test_fit_json_respects_depth() -> None:
     assert pretty_size(wrapped) <= 4_000 + len('{\n  "response": \n}')
 
 
-def test_fit_json_drops_keys_of_large_objects() -> None:
+def test_fit_json_drops_object_keys() -> None:
     paths = {f"/served-models/m{i}/invocations": {"post": "y" * 3_000} for i in range(20)}
     kept, truncation = fit_json({"paths": paths}, 8_000, "hint")
     assert json_size(kept) <= 8_000

@@ -108,7 +108,7 @@ async def test_collect_stream_break_keeps_text() -> None:
     assert "broke after 2 chunk(s)" in outcome.error
 
 
-async def test_collect_stream_break_before_first_chunk_raises() -> None:
+async def test_collect_stream_early_break_raises() -> None:
     broken = TransportError("connection refused", method="POST", path="/x")
     with pytest.raises(TransportError):
         await collect_stream(events(error=broken), 5)
@@ -146,7 +146,7 @@ async def test_collect_stream_timeout_keeps_text() -> None:
     assert "client side timed out after 0.05s" in outcome.error
 
 
-async def test_collect_stream_timeout_before_first_chunk() -> None:
+async def test_collect_stream_timeout_without_chunks() -> None:
     with anyio.fail_after(5), pytest.raises(ToolFailure) as info:
         await collect_stream(events(hang=True), 0.05)
     assert info.value.envelope["error_code"] == "CLIENT_TIMEOUT"
