@@ -20,6 +20,7 @@ from tools.api.models import ServingEndpoint
 from tools.context import ToolDeps, ToolSettings, deps_of
 from tools.endpoints import EndpointName
 from tools.errors import InvalidArgument, ToolFailure, failure, from_api_error, tool_errors
+from tools.foundation import CHAT_TASK, foundation_endpoints, group_by_task
 from tools.output import Truncation, fit_json, head_text, json_size
 from tools.query_body import QueryInputs, ShapedBody, TaskKind, build_body, task_kind
 from tools.query_response import ResponseSummary, shorten_embeddings, summarise_response
@@ -35,7 +36,6 @@ RESULT_OVERHEAD_CHARS = 4_000
 # Share of the query timeout that 429 and 503 retries may use, so the last rate-limit error
 # reaches the caller before the timeout cuts the call off.
 RETRY_SHARE = 0.8
-FM_ENTITY_PREFIX = "system.ai."
 
 
 class QueryResult(BaseModel):
@@ -186,19 +186,13 @@ def _state_text(endpoint: ServingEndpoint) -> str:
 
 
 async def _chat_foundation_endpoints(deps: ToolDeps) -> list[str]:
-    """Names of the chat Foundation Model endpoints in the live endpoint list."""
+    """Return the names of the chat Foundation Model endpoints in the live endpoint list."""
     try:
         endpoints = await deps.serving.list_endpoints()
     except DatabricksError as exc:
         logger.warning("Could not list endpoints to suggest chat endpoints: %s", exc)
         return []
-    names = []
-    for endpoint in endpoints:
-        entities = endpoint.config.served_entities if endpoint.config else []
-        foundation = any((entity.entity_name or "").startswith(FM_ENTITY_PREFIX) for entity in entities)
-        if endpoint.name.startswith("databricks-") and endpoint.task == "llm/v1/chat" and foundation:
-            names.append(endpoint.name)
-    return sorted(names)
+    return group_by_task(foundation_endpoints(endpoints)).get(CHAT_TASK, [])
 
 
 def _check_served_entity(endpoint: ServingEndpoint, served_entity: str | None) -> str | None:
