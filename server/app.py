@@ -42,7 +42,13 @@ def build_server(
                 yield ToolDeps(
                     client=client,
                     policy=Policy(
-                        PolicySettings(read_only=settings.read_only, protected_endpoints=settings.protected_endpoints)
+                        PolicySettings(
+                            read_only=settings.read_only,
+                            protected_endpoints=settings.protected_endpoints,
+                            allow_gpu_workloads=settings.allow_gpu_workloads,
+                            max_provisioned_model_units=settings.max_provisioned_model_units,
+                            max_provisioned_throughput=settings.max_provisioned_throughput,
+                        )
                     ),
                     settings=ToolSettings(
                         max_result_chars=settings.max_result_chars,

@@ -37,6 +37,10 @@ class Settings:
     # Policy.
     read_only: bool = False
     protected_endpoints: tuple[str, ...] = ("databricks-*",)
+    # Cost guard: see tools.policy.PolicySettings.
+    allow_gpu_workloads: bool = False
+    max_provisioned_model_units: int = 0
+    max_provisioned_throughput: int = 0
     # Output and waiting.
     max_result_chars: int = DEFAULT_MAX_RESULT_CHARS
     wait_budget_seconds: float = DEFAULT_WAIT_BUDGET_SECONDS

@@ -4,7 +4,7 @@ import pytest
 from mcp import Client
 
 from emulator import Workspace, apply_scenario
-from server.settings import Settings
+from server.settings import Settings, load_settings
 from tools.errors import ToolFailure
 from tools.policy import Policy, PolicySettings
 
@@ -130,3 +130,22 @@ async def test_create_model_units_refused_in_dry_run(client: Client, workspace: 
     assert result.is_error is True
     assert "provisioned_model_units=50" in result.content[0].text  # type: ignore[union-attr]
     assert workspace.request_log == []
+
+
+@pytest.mark.parametrize("settings", [Settings(allow_gpu_workloads=True)])
+async def test_create_gpu_allowed_by_server_setting(client: Client, workspace: Workspace) -> None:
+    entity = {**TURBINE, "workload_type": "GPU_SMALL", "scale_to_zero_enabled": False}
+    result = await client.call_tool("create_endpoint", {"name": "ep-gpu", "served_entities": [entity]})
+    assert result.is_error is False, result.content
+    assert [(r.method, r.status) for r in workspace.request_log] == [("POST", 200)]
+
+
+def test_settings_load_cost_guard_from_environment() -> None:
+    environ = {
+        "DATABRICKS_SERVING_MCP_ALLOW_GPU_WORKLOADS": "true",
+        "DATABRICKS_SERVING_MCP_MAX_PROVISIONED_MODEL_UNITS": "100",
+    }
+    settings = load_settings(environ=environ)
+    assert settings.allow_gpu_workloads is True
+    assert settings.max_provisioned_model_units == 100
+    assert settings.max_provisioned_throughput == 0
