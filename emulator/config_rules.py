@@ -1,7 +1,7 @@
 """Field-level checks the serving API applies to request bodies: names, types, routes, unknown fields.
 
 Input follows the proto3 JSON mapping, so integers and booleans given as strings ("90", "false")
-are accepted and converted; output always uses real JSON numbers and booleans.
+are accepted and converted. Output always uses real JSON numbers and booleans.
 """
 
 import re
@@ -142,6 +142,7 @@ def normalise_routes(raw_traffic: Any, entity_names: list[str]) -> list[dict[str
             f"Field 'traffic_config' is required when the config serves more than one entity ({entity_names}): "
             "give one route per served entity with traffic percentages that sum to 100."
         )
+
     traffic = require_object(raw_traffic, "traffic_config")
     reject_unexpected_fields(traffic, ("routes",), "'traffic_config'")
     raw_routes = require_list(traffic.get("routes"), "traffic_config.routes")
@@ -166,6 +167,7 @@ def normalise_routes(raw_traffic: Any, entity_names: list[str]) -> list[dict[str
         if not 0 <= percentage <= 100:
             raise bad_request(f"Field '{where}.traffic_percentage' must be between 0 and 100, got {percentage}.")
         routes.append(_route(target, percentage))
+
     total = sum(r["traffic_percentage"] for r in routes)
     if total != 100:
         shares = ", ".join(f"{r['served_entity_name']}={r['traffic_percentage']}" for r in routes)

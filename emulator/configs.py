@@ -39,7 +39,7 @@ CREATING_MESSAGE = "Creating resources for served entity."
 
 @dataclass(frozen=True)
 class ConfigRequest:
-    """Who asks for a config and in which context, which decides the checks that apply."""
+    """Creator and context of a config request, which decide the checks that apply."""
 
     endpoint_name: str
     creator: str
@@ -182,16 +182,17 @@ def next_config_version(endpoint: Endpoint) -> int:
     return max(current, pending) + 1
 
 
-def require_not_updating(endpoint: Endpoint, what: str) -> None:
+def require_not_updating(endpoint: Endpoint, setting: str) -> None:
+    """Raise 409 RESOURCE_CONFLICT while a config update of `endpoint` is in progress."""
     if endpoint.config_update == "IN_PROGRESS":
         raise conflict(
             f"Endpoint '{endpoint.name}' is currently updating. Wait for the update to complete before "
-            f"updating its {what}."
+            f"updating its {setting}."
         )
 
 
 def start_update(workspace: Workspace, endpoint: Endpoint, config: ConfigVersion) -> None:
-    """Make `config` the pending config; it deploys after `behaviour.deploy_seconds` of virtual time."""
+    """Make `config` the pending config, which deploys after `behaviour.deploy_seconds` of virtual time."""
     now = workspace.clock.now_ms()
     behaviour = endpoint.behaviour
     _keep_unchanged_entity_origin(endpoint.config, config)

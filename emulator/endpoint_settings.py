@@ -1,7 +1,7 @@
 """Routes that change endpoint settings outside the served config.
 
 Tags, email notifications, telemetry, the AI Gateway and the deprecated endpoint rate limits
-each have their own call; none of them starts a config update.
+each have their own call. None of them starts a config update.
 """
 
 import logging
@@ -14,8 +14,8 @@ from starlette.routing import Route
 from emulator import settings_rules
 from emulator.config_rules import reject_unexpected_fields, require_list, require_string
 from emulator.configs import require_not_updating
-from emulator.endpoints import check_telemetry_supported, require_endpoint
-from emulator.errors import ApiError, bad_request
+from emulator.endpoints import check_telemetry_supported, require_endpoint, require_user_endpoint
+from emulator.errors import bad_request
 from emulator.permissions import require_level
 from emulator.render import render_endpoint, render_tags
 from emulator.requests import json_body, principal_of, workspace_of
@@ -24,15 +24,6 @@ from emulator.state import Endpoint
 logger = logging.getLogger(__name__)
 
 PREFIX = "/api/2.0/serving-endpoints/{name}"
-
-
-def _require_user_endpoint(endpoint: Endpoint, what: str) -> None:
-    if endpoint.system:
-        raise ApiError(
-            403,
-            "PERMISSION_DENIED",
-            f"Endpoint '{endpoint.name}' is managed by Databricks; its {what} cannot be changed.",
-        )
 
 
 async def patch_tags(request: Request) -> Response:
@@ -46,7 +37,7 @@ async def patch_tags(request: Request) -> Response:
     ]
     with workspace.lock:
         endpoint = require_endpoint(workspace, request.path_params["name"])
-        _require_user_endpoint(endpoint, "tags")
+        require_user_endpoint(endpoint, "tags")
         require_level(workspace, endpoint, principal_of(request), "CAN_MANAGE")
         endpoint.tags.update(added)
         for key in deleted:
@@ -62,7 +53,7 @@ async def patch_notifications(request: Request) -> Response:
     notifications = settings_rules.email_notifications(raw, "email_notifications") if raw is not None else None
     with workspace.lock:
         endpoint = require_endpoint(workspace, request.path_params["name"])
-        _require_user_endpoint(endpoint, "notifications")
+        require_user_endpoint(endpoint, "notifications")
         require_level(workspace, endpoint, principal_of(request), "CAN_MANAGE")
         endpoint.email_notifications = notifications
         out: dict[str, Any] = {"name": endpoint.name}
@@ -79,7 +70,7 @@ async def patch_telemetry_config(request: Request) -> Response:
     config = settings_rules.telemetry_config(raw, "telemetry_config") if raw is not None else None
     with workspace.lock:
         endpoint = require_endpoint(workspace, request.path_params["name"])
-        _require_user_endpoint(endpoint, "telemetry configuration")
+        require_user_endpoint(endpoint, "telemetry configuration")
         level = require_level(workspace, endpoint, principal_of(request), "CAN_MANAGE")
         served = endpoint.config or (endpoint.pending.config if endpoint.pending else None)
         check_telemetry_supported(endpoint.name, endpoint.endpoint_type if served is not None else None)
@@ -112,7 +103,7 @@ def _check_gateway_for_task(endpoint: Endpoint, gateway: dict[str, Any]) -> None
     if unsupported:
         raise bad_request(
             f"AI Gateway field(s) {unsupported} are not supported for agent endpoint '{endpoint.name}' "
-            f"(task {endpoint.task}); agent endpoints support inference tables and usage tracking only."
+            f"(task {endpoint.task}). Agent endpoints support inference tables and usage tracking only."
         )
 
 

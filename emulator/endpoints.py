@@ -45,6 +45,16 @@ def require_endpoint(workspace: Workspace, name: str) -> Endpoint:
     return endpoint
 
 
+def require_user_endpoint(endpoint: Endpoint, setting: str) -> None:
+    """Raise 403 PERMISSION_DENIED for Databricks-managed endpoints, whose `setting` users cannot change."""
+    if endpoint.system:
+        raise ApiError(
+            403,
+            "PERMISSION_DENIED",
+            f"Endpoint '{endpoint.name}' is managed by Databricks, so its {setting} cannot be changed.",
+        )
+
+
 def check_telemetry_supported(endpoint_name: str, endpoint_type: str | None) -> None:
     """Reject telemetry on endpoints that serve no custom model (external models, or no config yet)."""
     if endpoint_type in ("CUSTOM_MODEL", "FOUNDATION_MODEL_API"):
@@ -163,10 +173,7 @@ async def update_config(request: Request) -> Response:
     name = request.path_params["name"]
     with workspace.lock:
         endpoint = require_endpoint(workspace, name)
-        if endpoint.system:
-            raise ApiError(
-                403, "PERMISSION_DENIED", f"Endpoint '{name}' is managed by Databricks; its config cannot be changed."
-            )
+        require_user_endpoint(endpoint, "config")
         require_level(workspace, endpoint, principal, "CAN_MANAGE")
         require_not_updating(endpoint, "config")
         request_context = ConfigRequest(name, principal.name, is_update=True)

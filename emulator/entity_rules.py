@@ -80,7 +80,7 @@ INT_FIELDS = (
 
 @dataclass(frozen=True)
 class EntityRules:
-    """What the surrounding request allows: who creates the entity, and which checks apply."""
+    """Context of one config request: the creator, the time, and the checks that apply."""
 
     workspace: Workspace
     creator: str

@@ -4,12 +4,12 @@ Counters and the latency histogram come from `Endpoint.usage`, which the data pl
 CPU, memory and provisioned-concurrency gauges are synthetic values derived from the same traffic.
 """
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
-from prometheus_client.utils import floatToGoString
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -64,7 +64,7 @@ class EndpointCollector:
             entity = entities.get(name)
             if entity is None or "external_model" in entity:
                 continue
-            # NOTE: synthetic load curves; real values depend on the model and hardware.
+            # NOTE: synthetic load curves, because real values depend on the model and the hardware.
             cpu.add_metric([name], min(95.0, 2.0 + 1.5 * recent))
             mem.add_metric([name], min(90.0, 18.0 + 0.25 * recent))
             concurrency.add_metric([name], provisioned_concurrency(entity, recent))
@@ -89,9 +89,14 @@ class EndpointCollector:
             buckets: list[tuple[str, float]] = []
             for bound, count in zip((*LATENCY_BUCKETS_MS, float("inf")), usage.latency_bucket_counts, strict=True):
                 cumulative += count
-                buckets.append((floatToGoString(bound), cumulative))
+                buckets.append((_bucket_label(bound), cumulative))
             histogram.add_metric([name], buckets=buckets, sum_value=usage.latency_sum_ms)
         return histogram
+
+
+def _bucket_label(bound: float) -> str:
+    """Format a bucket bound the way Prometheus clients do: "10.0", "2500.0", "+Inf"."""
+    return "+Inf" if math.isinf(bound) else repr(float(bound))
 
 
 def exposition(endpoint: Endpoint, now_ms: int) -> str:

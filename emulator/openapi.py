@@ -1,6 +1,6 @@
 """OpenAPI 3.1.0 document that describes how to query each served entity of an endpoint.
 
-Custom models are described from the signature of their registered model version; chat,
+Custom models are described from the signature of their registered model version. Chat,
 completions, embeddings and agent tasks use the fixed request shapes of those tasks.
 """
 

@@ -1,7 +1,7 @@
 """Provisioned throughput (PT) endpoint routes: create, and replace the PT config.
 
-A PT entity names a Unity Catalog model (a Foundation Model under `system.ai` or a registered
-model) and a positive number of `provisioned_model_units`; it never scales to zero.
+A PT entity names a Unity Catalog model, either a Foundation Model under `system.ai` or a
+registered model. It reserves a positive number of `provisioned_model_units` and never scales to zero.
 """
 
 from typing import Any
@@ -18,7 +18,7 @@ from emulator.config_rules import (
     validate_endpoint_name,
 )
 from emulator.configs import ConfigRequest, build_config, next_config_version, require_not_updating, start_update
-from emulator.endpoints import apply_create_settings, require_endpoint
+from emulator.endpoints import apply_create_settings, require_endpoint, require_user_endpoint
 from emulator.errors import ApiError, bad_request
 from emulator.permissions import principal_key, require_level
 from emulator.render import render_endpoint
@@ -116,10 +116,7 @@ async def update_pt_config(request: Request) -> Response:
     name = request.path_params["name"]
     with workspace.lock:
         endpoint = require_endpoint(workspace, name)
-        if endpoint.system:
-            raise ApiError(
-                403, "PERMISSION_DENIED", f"Endpoint '{name}' is managed by Databricks; its config cannot be changed."
-            )
+        require_user_endpoint(endpoint, "config")
         require_level(workspace, endpoint, principal, "CAN_MANAGE")
         current = endpoint.config or (endpoint.pending.config if endpoint.pending else None)
         if current is not None and any("provisioned_model_units" not in e for e in current.served_entities):

@@ -32,7 +32,11 @@ from emulator.state import (
 )
 
 DEFAULT_SCENARIO = Path(__file__).with_name("scenarios") / "default.yaml"
-PENDING_STATES: dict[str, UpdateOutcome | None] = {"IN_PROGRESS": None, "UPDATE_FAILED": "failed", "UPDATE_CANCELED": "cancelled"}
+PENDING_STATES: dict[str, UpdateOutcome | None] = {
+    "IN_PROGRESS": None,
+    "UPDATE_FAILED": "failed",
+    "UPDATE_CANCELED": "cancelled",
+}
 
 
 class ScenarioError(ValueError):
@@ -138,17 +142,20 @@ def _add_endpoint(workspace: Workspace, item: dict[str, Any]) -> None:
         budget_policy_id=item.get("budget_policy_id"),
     )
     endpoint.behaviour = EndpointBehaviour(**(item.get("behaviour") or {}))
+
     request = ConfigRequest(name, creator, system=system)
     if item.get("config"):
         endpoint.config = _active_config(workspace, item, request)
     if item.get("pending"):
         _add_pending(workspace, endpoint, item["pending"], request)
+
     latest = endpoint.pending.config if endpoint.pending else endpoint.config
     if latest is not None:
         endpoint.endpoint_type = endpoint_kind(latest)
         endpoint.task = derive_task(workspace, latest)
     endpoint.endpoint_type = item.get("endpoint_type", endpoint.endpoint_type)
     endpoint.task = item.get("task", endpoint.task)
+
     _add_usage(workspace, endpoint, item.get("usage") or {})
     if not system:
         endpoint.acl[f"user_name:{creator}"] = "CAN_MANAGE"
@@ -216,7 +223,11 @@ def _add_usage(workspace: Workspace, endpoint: Endpoint, usage: dict[str, Any]) 
         client_errors = int(spec.get("request_4xx_count", 0))
         server_errors = int(spec.get("request_5xx_count", 0))
         for index in range(int(spec.get("request_count", 0))):
-            status = 400 if index < client_errors else 500 if index < client_errors + server_errors else 200
+            status = 200
+            if index < client_errors:
+                status = 400
+            elif index < client_errors + server_errors:
+                status = 500
             counters.record(status, float(latencies[index % len(latencies)]), now)
 
 

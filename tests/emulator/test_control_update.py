@@ -136,8 +136,7 @@ async def test_stuck_update_stays_in_progress(emulator_http: httpx.AsyncClient, 
     assert deployments(endpoint, "pending_config") == {"demo_model-2": "DEPLOYMENT_CREATING"}
 
 
-async def test_outcome_applies_to_one_update(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
-    workspace.endpoints.clear()
+async def test_outcome_read_when_update_starts(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create(emulator_http, "ep-new", demo_entity())
     workspace.endpoints["ep-new"].behaviour.next_update_outcome = "failed"
     workspace.clock.advance(DEPLOY_SECONDS)
