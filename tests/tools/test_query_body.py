@@ -174,6 +174,18 @@ def test_custom_row_list_in_inputs_wrapped() -> None:
     assert "Wrapped inputs as dataframe_records" in notes[0]
 
 
+def test_custom_row_list_in_extra_wrapped() -> None:
+    rows = [{"x": 1}]
+    body, notes = shape(None, extra=rows, params={"k": 1})
+    assert body == {"dataframe_records": rows, "params": {"k": 1}}
+    assert "Wrapped extra as dataframe_records" in notes[0]
+
+
+def test_extra_list_rejected_for_embeddings() -> None:
+    error = rejected("llm/v1/embeddings", input="a", extra=[{"x": 1}])
+    assert error.field == "extra"
+
+
 def test_custom_tensor_inputs_kept() -> None:
     body, _ = shape(None, inputs={"t1": ["a"], "t2": [[1, 2]]})
     assert body == {"inputs": {"t1": ["a"], "t2": [[1, 2]]}}
