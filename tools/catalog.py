@@ -195,7 +195,7 @@ ENDPOINT_OPERATIONS: tuple[Operation, ...] = (
             WAIT_RULE + " The old config serves until the new one is ready (zero downtime).",
             "A PUT: the whole served entity list is replaced. Send input fields only, never state, creator or "
             "creation_timestamp read from get.",
-            "One update at a time: while config_update is IN_PROGRESS another update is refused (409); wait first.",
+            "One update at a time: while config_update is IN_PROGRESS another update is rejected (409), so wait first.",
             "A failed update leaves the previous config serving and config_update=UPDATE_FAILED.",
             ROUTE_RULE,
             SEPARATE_APIS_RULE,
@@ -509,7 +509,7 @@ OPENAI_OPERATIONS: tuple[Operation, ...] = (
         "/serving-endpoints/responses",
         "OpenAI Responses API; OpenAI models only.",
         fields=(F("model", "string", True, "endpoint name"), F("input", "string | array", True)),
-        rules=("background, store, conversation and service_tier are refused with 400.",),
+        rules=("background, store, conversation and service_tier are rejected with 400.",),
     ),
     Operation(
         "anthropic_messages",

@@ -4,12 +4,12 @@ A destructive tool takes `name`, `confirm_name` and `dry_run` arguments and a pa
 annotated `Annotated[ConfirmationOutcome, Resolve(confirmation_resolver(...))]`. The resolver
 runs before the tool body:
 
-1. the policy check (so nobody is asked to confirm a change the policy refuses);
+1. the policy check, so the user is never asked to confirm a change the policy rejects;
 2. `dry_run=True` needs no confirmation;
-3. `confirm_name` equal to `name` confirms, any other value refuses;
+3. `confirm_name` equal to `name` confirms, and any other value rejects the call;
 4. without `confirm_name`, a client that declared form elicitation gets a form asking for the
-   endpoint name (a push request on 2025-11-25 connections, an input-required round on
-   2026-07-28 ones; the mcp SDK picks);
+   endpoint name. The mcp SDK sends it as a push request on 2025-11-25 connections and as an
+   input-required round on 2026-07-28 connections;
 5. otherwise the call is not confirmed, and the tool tells the model to ask the user.
 
 `settle_confirmation` turns whatever the resolver produced into one `Confirmation`.
@@ -47,7 +47,7 @@ class Confirmation:
     confirmed: bool
     method: ConfirmationMethod
     reason: str = ""
-    # True when the user answered no (declined or cancelled the form), so asking again is pointless.
+    # True when the user declined or cancelled the form, so asking again is pointless.
     declined: bool = False
 
 

@@ -105,16 +105,16 @@ def _fit_rows(rows: list[EndpointRow], max_chars: int) -> list[EndpointRow]:
     row nested two levels deep.
     """
     budget = max_chars - PAGE_OVERHEAD_CHARS
-    kept: list[EndpointRow] = []
+    fitting_rows: list[EndpointRow] = []
     used = 0
     for row in rows:
         text = row.model_dump_json(indent=2)
         size = len(text) + 4 * (text.count("\n") + 1) + 2
-        if kept and used + size > budget:
+        if fitting_rows and used + size > budget:
             break
-        kept.append(row)
+        fitting_rows.append(row)
         used += size
-    return kept
+    return fitting_rows
 
 
 def _page(rows: list[EndpointRow], total: int, offset: int, name_filter: str | None, task: str | None) -> EndpointPage:

@@ -8,7 +8,8 @@ prefix but are not Foundation Models.
 
 Defaults per purpose: agent and chat take the highest-numbered Claude Sonnet; code takes the
 highest-numbered `-codex-max`; embeddings take `databricks-gte-large-en`. When the preferred
-family is missing, the pick falls back to another endpoint of the same task and says so.
+family is missing, the pick falls back to another endpoint of the same task, and `reason` states
+why.
 """
 
 import re

@@ -1,7 +1,7 @@
 """Tools that create and delete endpoints.
 
 Both run every local check (policy, config rules, cost guard, confirmation) before the one
-request they send, so a refused call changes nothing. Create returns as soon as the API accepts
+request they send, so a rejected call changes nothing. Create returns as soon as the API accepts
 the config; waiting is a separate call (wait_until_ready) that fits a client's time limit.
 """
 

@@ -1,8 +1,8 @@
 """Safety policy that every mutating tool passes through before it sends a request.
 
 Two kinds of checks: who may change what (read-only mode, protected endpoint patterns) and a
-cost guard on the compute a served entity asks for (GPU workload types, provisioned
-throughput). Every check runs locally, so a refused call sends nothing.
+cost guard on the compute a served entity requests (GPU workload types, provisioned
+throughput). Every check runs locally, so a rejected call sends nothing.
 """
 
 import fnmatch
@@ -19,11 +19,11 @@ class PolicySettings:
     read_only: bool = False
     # Glob patterns of endpoint names that no tool may change or delete.
     protected_endpoints: tuple[str, ...] = ("databricks-*",)
-    # Cost guard. GPU workload types are refused unless allowed.
+    # Cost guard. GPU workload types are rejected unless allowed.
     allow_gpu_workloads: bool = False
-    # Largest provisioned_model_units one served entity may reserve; 0 refuses any.
+    # Largest provisioned_model_units one served entity may reserve; 0 rejects any.
     max_provisioned_model_units: int = 0
-    # Largest max_provisioned_throughput (tokens per second) one served entity may reserve; 0 refuses any.
+    # Largest max_provisioned_throughput (tokens per second) one served entity may reserve; 0 rejects any.
     max_provisioned_throughput: int = 0
 
 
@@ -48,7 +48,7 @@ class Policy:
                 )
 
     def check_compute(self, tool: str, entities: Iterable[Mapping[str, Any]]) -> None:
-        """Raise a tool failure when a served entity asks for compute above the cost guard's limits."""
+        """Raise a tool failure when a served entity requests compute above the cost guard's limits."""
         for entity in entities:
             label = str(entity.get("name") or entity.get("entity_name") or "served entity")
             workload_type = str(entity.get("workload_type") or "")
@@ -67,7 +67,7 @@ class Policy:
 
     def describe_checks(self) -> list[str]:
         """Describe the checks this policy applies, for dry-run results."""
-        gpu = "allowed" if self.settings.allow_gpu_workloads else "refused"
+        gpu = "allowed" if self.settings.allow_gpu_workloads else "rejected"
         return [
             f"read-only mode: {'on' if self.settings.read_only else 'off'}",
             f"protected endpoint patterns: {list(self.settings.protected_endpoints)}",
@@ -88,4 +88,4 @@ class Policy:
 
 
 def _cost_failure(tool: str, message: str, next_step: str) -> ToolFailure:
-    return failure("COST_GUARD", f"{tool} refused: {message}", next_step=next_step)
+    return failure("COST_GUARD", f"{tool} rejected: {message}", next_step=next_step)

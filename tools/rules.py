@@ -17,7 +17,7 @@ from tools.errors import InvalidArgument
 ENDPOINT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
 SERVED_ENTITY_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 RESERVED_PREFIX = "databricks-"
-# The SDK docstring says 10; the service accepts 15. NOTE: 15 is not in official docs.
+# NOTE: unconfirmed limit. The databricks-sdk docstring gives 10, and SDK users report that the service accepts 15.
 MAX_SERVED_ENTITIES = 15
 
 WORKLOAD_TYPES = (
@@ -190,10 +190,10 @@ def normalise_served_entities(raw: Any, field: str = "served_entities") -> list[
 def normalise_served_entity(raw: Any, field: str) -> dict[str, Any]:
     """Check one served entity and return it in the shape the API takes.
 
-    External model entities are sent with `name` and `external_model` only: the API rejects
-    compute fields on them. Registered model entities always carry `scale_to_zero_enabled`,
-    because the API rejects an update whose entity lacks it; the default is true, or false for
-    provisioned throughput, and an explicit false is kept.
+    External model entities are sent with `name` and `external_model` only, because the API
+    rejects compute fields on them. Registered model entities always carry
+    `scale_to_zero_enabled`, because the API rejects an update whose entity lacks it. The
+    default is true, or false for provisioned throughput, and an explicit false is kept.
     """
     entity = _rename_legacy_fields(as_object(raw, field), field)
     unknown = sorted(set(entity) - ENTITY_FIELDS)
@@ -242,6 +242,7 @@ def _external_entity(entity: dict[str, Any], field: str) -> dict[str, Any]:
             "Remove them: an external model entity has only 'name' and 'external_model'; "
             "the provider runs the compute.",
         )
+
     external = as_object(entity["external_model"], f"{field}.external_model")
     where = f"{field}.external_model"
     for required in ("provider", "name", "task"):
@@ -249,6 +250,7 @@ def _external_entity(entity: dict[str, Any], field: str) -> dict[str, Any]:
             raise InvalidArgument(
                 f"{where}.{required}", external.get(required), "is missing", f"Set {required} to a non-empty string."
             )
+
     provider = external["provider"]
     config_key = EXTERNAL_PROVIDER_CONFIGS.get(provider)
     if config_key is None:
@@ -268,6 +270,7 @@ def _external_entity(entity: dict[str, Any], field: str) -> dict[str, Any]:
             f"Give {config_key} with the credentials, preferably as a secret reference {{{{secrets/<scope>/<key>}}}}.",
         )
     external[config_key] = as_object(external[config_key], f"{where}.{config_key}")
+
     result: dict[str, Any] = {"external_model": external}
     if "name" in entity:
         result = {"name": entity["name"], **result}

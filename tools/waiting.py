@@ -146,7 +146,7 @@ def _failure(endpoint: ServingEndpoint) -> Verdict | None:
 
 
 def describe_states(endpoint: ServingEndpoint) -> str:
-    """One line with the three readiness signals, e.g. `ready=READY config_update=IN_PROGRESS ...`."""
+    """Format the readiness signals as one line, e.g. `ready=READY config_update=IN_PROGRESS ...`."""
     parts = [f"ready={endpoint.ready}", f"config_update={endpoint.config_update}"]
     for label, config in (("serving", endpoint.config), ("pending", endpoint.pending_config)):
         if config is not None and config.served_entities:

@@ -133,7 +133,7 @@ async def test_create_accepts_json_text_arguments(client: Client, workspace: Wor
     assert sent["tags"] == [{"key": "team", "value": "ml"}]
 
 
-async def test_create_unknown_route_target_sends_nothing(client: Client, workspace: Workspace) -> None:
+async def test_create_unknown_route_target(client: Client, workspace: Workspace) -> None:
     routes = [{"served_entity_name": "turbine_failure", "traffic_percentage": 100}]
     result = await client.call_tool(
         "create_endpoint", {"name": "ep-new", "served_entities": [TURBINE], "traffic_routes": routes}
@@ -191,7 +191,7 @@ async def test_create_dry_run_sends_nothing(client: Client, workspace: Workspace
         "config": {"served_entities": [{**TURBINE, "scale_to_zero_enabled": True}]},
         "tags": [{"key": "team", "value": "ml"}],
     }
-    assert any("policy: GPU workload types: refused" == check for check in content["checks"])
+    assert any("policy: GPU workload types: rejected" == check for check in content["checks"])
     assert workspace.request_log == []
     assert "ep-new" not in workspace.endpoints
 

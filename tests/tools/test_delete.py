@@ -75,9 +75,7 @@ async def test_delete_with_wrong_confirm_name(client: Client, workspace: Workspa
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_delete_without_confirmation_or_elicitation(
-    server: MCPServer[ToolDeps], workspace: Workspace, mode: str
-) -> None:
+async def test_delete_unconfirmed_without_form(server: MCPServer[ToolDeps], workspace: Workspace, mode: str) -> None:
     async with Client(server, mode=mode) as connected:  # type: ignore[arg-type]
         result = await connected.call_tool("delete_endpoint", {"name": NAME})
     assert result.is_error is True

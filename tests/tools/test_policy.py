@@ -43,7 +43,7 @@ def test_policy_protected_pattern() -> None:
     policy.check_mutation("delete_endpoint", "dev-scoring")
 
 
-def test_policy_gpu_refused_by_default() -> None:
+def test_policy_gpu_rejected_by_default() -> None:
     with pytest.raises(ToolFailure) as caught:
         Policy().check_compute("create_endpoint", [{**TURBINE, "workload_type": "GPU_SMALL"}])
     assert error_code(caught.value) == "COST_GUARD"
@@ -113,7 +113,7 @@ async def test_create_protected_sends_nothing(client: Client, workspace: Workspa
     assert workspace.request_log == []
 
 
-async def test_create_gpu_refused_sends_nothing(client: Client, workspace: Workspace) -> None:
+async def test_create_gpu_rejected(client: Client, workspace: Workspace) -> None:
     entity = {**TURBINE, "workload_type": "GPU_MEDIUM", "scale_to_zero_enabled": False}
     result = await client.call_tool("create_endpoint", {"name": "ep-gpu", "served_entities": [entity]})
     assert result.is_error is True
@@ -123,7 +123,7 @@ async def test_create_gpu_refused_sends_nothing(client: Client, workspace: Works
     assert workspace.request_log == []
 
 
-async def test_create_model_units_refused_in_dry_run(client: Client, workspace: Workspace) -> None:
+async def test_create_model_units_rejected(client: Client, workspace: Workspace) -> None:
     entity = {"entity_name": "system.ai.llama_v3_2_3b_instruct", "entity_version": "1", "provisioned_model_units": 50}
     arguments = {"name": "ep-pt", "served_entities": [entity], "dry_run": True}
     result = await client.call_tool("create_endpoint", arguments)
@@ -133,14 +133,14 @@ async def test_create_model_units_refused_in_dry_run(client: Client, workspace: 
 
 
 @pytest.mark.parametrize("settings", [Settings(allow_gpu_workloads=True)])
-async def test_create_gpu_allowed_by_server_setting(client: Client, workspace: Workspace) -> None:
+async def test_create_gpu_allowed_by_setting(client: Client, workspace: Workspace) -> None:
     entity = {**TURBINE, "workload_type": "GPU_SMALL", "scale_to_zero_enabled": False}
     result = await client.call_tool("create_endpoint", {"name": "ep-gpu", "served_entities": [entity]})
     assert result.is_error is False, result.content
     assert [(r.method, r.status) for r in workspace.request_log] == [("POST", 200)]
 
 
-def test_settings_load_cost_guard_from_environment() -> None:
+def test_settings_cost_guard_from_env() -> None:
     environ = {
         "DATABRICKS_SERVING_MCP_ALLOW_GPU_WORKLOADS": "true",
         "DATABRICKS_SERVING_MCP_MAX_PROVISIONED_MODEL_UNITS": "100",

@@ -61,7 +61,7 @@ def test_derive_name_uses_last_uc_component() -> None:
     assert derive_entity_name(TURBINE) == "turbine_failure-3"
 
 
-def test_derive_name_external_replaces_dots_and_colons() -> None:
+def test_derive_name_external_model() -> None:
     external = {"external_model": {"name": "claude-3.5:latest"}}
     assert derive_entity_name(external) == "claude-3-5-latest"
 
@@ -131,7 +131,7 @@ def test_entity_scale_to_zero_string_false() -> None:
     assert result["scale_to_zero_enabled"] is False
 
 
-def test_entity_provisioned_throughput_defaults_no_scale_to_zero() -> None:
+def test_entity_throughput_no_scale_to_zero() -> None:
     raw = {"entity_name": "system.ai.llama_v3_2_3b_instruct", "entity_version": "1", "provisioned_model_units": "50"}
     result = normalise_served_entity(raw, "served_entities[0]")
     assert result["provisioned_model_units"] == 50

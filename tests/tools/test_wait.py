@@ -222,7 +222,7 @@ async def test_wait_cancel_stops_polling(workspace: Workspace, caplog: pytest.Lo
         polls_before = len(gets(workspace))
         assert polls_before == 1
         watcher.seen = anyio.Event()
-        # The next poll was due one second after the first; give it half a second more.
+        # The next poll was due one second after the first, so 1.5 s is enough to see it.
         with anyio.move_on_after(1.5):
             await watcher.seen.wait()
         assert not watcher.seen.is_set()
