@@ -72,6 +72,10 @@ def run(time_scale: float = 120.0, out: TextIO | None = None) -> int:
     except DemoStepFailed as exc:
         sys.stderr.write(f"demo failed: {exc}\n")
         return 1
+    except Exception as exc:
+        # Start-up failures: the emulator or the server subprocess did not come up.
+        sys.stderr.write(f"demo failed: step 'start' failed: {exc!r}\n")
+        return 1
     transcript.heading("Demo finished: every step succeeded.")
     return 0
 
@@ -113,7 +117,10 @@ class _Caller:
             async def progress(p: float, total: float | None, message: str | None) -> None:
                 self.transcript.progress(p, total, message)
 
-        result = await self.client.call_tool(tool, arguments, progress_callback=progress)
+        try:
+            result = await self.client.call_tool(tool, arguments, progress_callback=progress)
+        except Exception as exc:  # the connection or the server process failed, not the tool
+            raise DemoStepFailed(step, f"{tool} call failed: {exc!r}") from exc
         text = _result_text(result)
         if result.is_error and not expect_error:
             raise DemoStepFailed(step, text.splitlines()[0] if text else "tool returned an error")
