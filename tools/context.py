@@ -1,7 +1,7 @@
 """What every tool receives through the server lifespan: the REST client, policy, audit."""
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from mcp.server.mcpserver import Context
 
@@ -49,5 +49,5 @@ class ToolDeps:
 
 
 def deps_of(ctx: Context) -> ToolDeps:
-    deps: ToolDeps = ctx.request_context.lifespan_context
+    deps = cast(ToolDeps, ctx.request_context.lifespan_context)
     return deps

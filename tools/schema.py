@@ -122,7 +122,8 @@ async def _fetch_document(deps: ToolDeps, name: str) -> dict[str, Any]:
 
 
 def _summarise(name: str, document: dict[str, Any], paths: dict[str, Any]) -> OpenApiResult:
-    info = document.get("info") if isinstance(document.get("info"), dict) else {}
+    raw_info = document.get("info")
+    info: dict[str, Any] = raw_info if isinstance(raw_info, dict) else {}
     servers = document.get("servers") if isinstance(document.get("servers"), list) else []
     summaries = [_path_summary(document, key, item) for key, item in paths.items()]
     notes = [
@@ -247,7 +248,8 @@ def _input_format(document: dict[str, Any], key: str, schema: Any, params: dict[
         return InputFormat(key=key, required_columns=required, column_types=column_types, params=params)
     row = _resolve(document, schema.get("items")) if schema.get("type") == "array" else schema
     row = row if isinstance(row, dict) else {}
-    properties = row.get("properties") if isinstance(row.get("properties"), dict) else {}
+    raw_properties = row.get("properties")
+    properties: dict[str, Any] = raw_properties if isinstance(raw_properties, dict) else {}
     return InputFormat(
         key=key,
         required_columns=[str(c) for c in row.get("required") or []],

@@ -8,7 +8,7 @@ text received so far, with `complete=False` and the reason in `error`.
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any
 
@@ -119,7 +119,7 @@ def content_text(content: Any) -> str:
     return ""
 
 
-async def collect_stream(events: AsyncIterator[str], timeout_seconds: float) -> StreamOutcome:
+async def collect_stream(events: AsyncGenerator[str, None], timeout_seconds: float) -> StreamOutcome:
     """Read `events` (SSE data fields) for at most `timeout_seconds` and join them.
 
     Errors before the first event propagate; later ones end the stream with `complete=False`.

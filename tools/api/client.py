@@ -10,7 +10,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,7 +108,7 @@ class DatabricksClient:
 
     async def stream_events(
         self, path: str, body: dict[str, Any], *, timeout: float | None = None
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         """POST `body` and yield the `data` field of each Server-Sent Event until `[DONE]`."""
         url = await self._url(path)
         headers = await self._auth.headers()
@@ -239,7 +239,7 @@ class DatabricksClient:
 
 
 def backoff_seconds(attempt: int) -> float:
-    return min(0.5 * 2 ** (attempt - 1), 4.0)
+    return min(0.5 * 2.0 ** (attempt - 1), 4.0)
 
 
 def decode_json(response: httpx.Response, method: str, path: str) -> Any:
@@ -295,7 +295,8 @@ def parse_error_body(response: httpx.Response) -> tuple[str, str, list[Any]]:
         return str(inner.get("code") or fallback_code), str(inner.get("message") or text[:500]), []
     error_code = str(body.get("error_code") or fallback_code)
     message = body.get("message") or body.get("error") or body.get("detail") or text[:500]
-    details = body.get("details") if isinstance(body.get("details"), list) else []
+    raw_details = body.get("details")
+    details: list[Any] = raw_details if isinstance(raw_details, list) else []
     return error_code, str(message), details
 
 

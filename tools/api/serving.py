@@ -1,6 +1,6 @@
 """Typed calls for each serving operation; the one place that knows the REST paths."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -89,7 +89,7 @@ class ServingApi:
 
     def stream_query(
         self, name: str, body: dict[str, Any], *, served_model: str | None = None, timeout: float | None = None
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         """Invoke the endpoint with `stream: true` in `body` and yield each Server-Sent Event's data."""
         return self.client.stream_events(self.invocations_path(name, served_model), body, timeout=timeout)
 
