@@ -10,6 +10,7 @@ from mcp.server import MCPServer
 import prompts
 import tools
 from server.audit import AuditLog
+from server.schemas import trim_tool_schemas
 from server.settings import Settings
 from tools.api.auth import AuthProvider, SdkConfigAuth, StaticTokenAuth
 from tools.api.client import DatabricksClient
@@ -61,6 +62,7 @@ def build_server(
 
     server: MCPServer[ToolDeps] = MCPServer(SERVER_NAME, instructions=INSTRUCTIONS, version="0.1.0", lifespan=lifespan)
     tools.register_all(server)
+    trim_tool_schemas(server)
     prompts.register_all(server)
     return server
 
