@@ -24,8 +24,7 @@ def emulator_url() -> Iterator[str]:
 
 def write_config(path: Path, url: str) -> Path:
     path.write_text(
-        f"[prod]\nhost = {url}\ntoken = {SANDBOX_TOKEN}\n\n"
-        f"[staging]\nhost = {url}\ntoken = {INVALID_TOKEN}\n"
+        f"[prod]\nhost = {url}\ntoken = {SANDBOX_TOKEN}\n\n[staging]\nhost = {url}\ntoken = {INVALID_TOKEN}\n"
     )
     return path
 
