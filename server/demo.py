@@ -126,15 +126,21 @@ class _Caller:
             raise DemoStepFailed(step, text.splitlines()[0] if text else "tool returned an error")
         if expect_error and not result.is_error:
             raise DemoStepFailed(step, f"{tool} should have been refused but succeeded")
+        if result.is_error:
+            first_line = text.splitlines()[0] if text else ""
+            return {"error": first_line.removeprefix(f"Error executing tool {tool}: ")}
         return result.structured_content or {"text": text}
 
 
 async def _workflow(call: _Caller, transcript: Transcript) -> None:
     transcript.heading("1. Discover the serving operations")
     catalogue = await call("discover", "discover_operations", {})
-    transcript.result(f"{len(catalogue.get('operations', []))} operations in the catalogue")
-    detail = await call("discover", "discover_operations", {"operation": "create"})
-    transcript.result(_preview(detail))
+    operations = catalogue.get("operations", [])
+    covered = sum(1 for op in operations if op.get("tool"))
+    transcript.result(f"{len(operations)} operations in the catalogue, {covered} covered by a tool")
+    detail = (await call("discover", "discover_operations", {"operation": "create"})).get("operation") or {}
+    top_level = [f["name"] for f in detail.get("fields", []) if "." not in f["name"]]
+    transcript.result(f"{detail.get('method')} {detail.get('path')}; body fields: {', '.join(top_level)}")
 
     transcript.heading("2. Pick the default Foundation Model for agents from the live list")
     pick = await call("pick", "pick_foundation_model", {"purpose": "agent"})
@@ -147,7 +153,7 @@ async def _workflow(call: _Caller, transcript: Transcript) -> None:
     answer = await call(
         "query chat", "query_endpoint", {"name": chat_endpoint, "messages": [{"role": "user", "content": "Hello!"}]}
     )
-    transcript.result(_preview(answer))
+    transcript.result(f"assistant: {(answer.get('summary') or {}).get('text')}")
 
     transcript.heading("4. Create a custom model endpoint (the create call returns at once)")
     created = await call(
@@ -165,33 +171,43 @@ async def _workflow(call: _Caller, transcript: Transcript) -> None:
             ],
         },
     )
-    transcript.result(_preview(created))
+    endpoint = created.get("endpoint") or {}
+    pending = (endpoint.get("pending_config") or {}).get("served_entities") or []
+    entities = ", ".join(f"{e.get('name')}={e.get('deployment')}" for e in pending)
+    transcript.result(
+        f"{created.get('status')}: ready={endpoint.get('ready')} config_update={endpoint.get('config_update')} "
+        f"pending: {entities}"
+    )
 
     transcript.heading("5. Querying before READY is refused")
-    await call("query too early", "query_endpoint", _turbine_query(), expect_error=True)
-    transcript.result("refused, as expected: the endpoint is still deploying")
+    refusal = await call("query too early", "query_endpoint", _turbine_query(), expect_error=True)
+    transcript.result(f"refused, as expected: {refusal['error']}")
 
     transcript.heading("6. Wait until ready (state.ready AND state.config_update)")
     await _wait_until_ready(call, transcript)
 
     transcript.heading("7. Read the endpoint's OpenAPI schema")
     schema = await call("openapi", "get_open_api", {"name": DEMO_ENDPOINT})
-    transcript.result(_preview(schema))
+    for path in schema.get("paths", []):
+        for input_format in path.get("input_formats", []):
+            columns = ", ".join(f"{k}: {v}" for k, v in input_format.get("column_types", {}).items())
+            transcript.result(f"{path.get('path')} accepts {input_format.get('key')} ({columns})")
 
     transcript.heading("8. Score one row with dataframe_records")
     scored = await call("query custom model", "query_endpoint", _turbine_query())
-    transcript.result(_preview(scored))
+    transcript.result(f"{_preview(scored.get('response'))} from served entity {scored.get('served_model_name')}")
 
     transcript.heading("9. Read the build and runtime logs")
     for kind in ("build", "runtime"):
-        logs = await call(f"{kind} logs", "get_logs", {"name": DEMO_ENDPOINT, "kind": kind, "tail_lines": 5})
-        transcript.result(_preview(logs))
+        logs = await call(f"{kind} logs", "get_logs", {"name": DEMO_ENDPOINT, "kind": kind, "tail_lines": 3})
+        transcript.result(f"{kind} logs of {logs.get('served_entity')}, last lines:")
+        transcript.result(str(logs.get("logs", "")))
 
     transcript.heading("10. Delete the endpoint: refused without confirmation, then confirmed")
-    await call("delete unconfirmed", "delete_endpoint", {"name": DEMO_ENDPOINT}, expect_error=True)
-    transcript.result("refused, as expected: confirm_name was missing")
+    refusal = await call("delete unconfirmed", "delete_endpoint", {"name": DEMO_ENDPOINT}, expect_error=True)
+    transcript.result(f"refused, as expected: {refusal['error']}")
     deleted = await call("delete", "delete_endpoint", {"name": DEMO_ENDPOINT, "confirm_name": DEMO_ENDPOINT})
-    transcript.result(_preview(deleted))
+    transcript.result(f"{deleted.get('status')} {deleted.get('name')}")
 
 
 async def _wait_until_ready(call: _Caller, transcript: Transcript) -> None:
