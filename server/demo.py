@@ -1,9 +1,10 @@
 """The main job: drive the whole serving workflow through the MCP server against the emulator.
 
-The demo starts the emulator on a loopback port, spawns `databricks-serving-mcp serve` over
-stdio as a subprocess (configured like a real workspace, through DATABRICKS_HOST and
-DATABRICKS_TOKEN), connects the mcp Client and calls the tools one step at a time,
-printing a transcript. Any failure exits non-zero and names the step.
+The demo starts the emulator on a loopback port and spawns `databricks-serving-mcp serve`
+over stdio as a subprocess. The subprocess is configured like a real workspace, through
+DATABRICKS_HOST and DATABRICKS_TOKEN. The demo then connects the mcp Client, calls the
+tools one step at a time and prints a transcript. Any failure exits non-zero and names
+the step.
 """
 
 import json
@@ -94,7 +95,7 @@ async def _run_async(time_scale: float, transcript: Transcript) -> None:
 
 
 def _server_environment(host: str) -> dict[str, str]:
-    """The subprocess's environment: no inherited Databricks settings, only the emulator's."""
+    """Build the subprocess environment: no inherited Databricks settings, only the emulator's."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "DATABRICKS_SERVING_MCP_"))}
     env.update({"DATABRICKS_HOST": host, "DATABRICKS_TOKEN": SANDBOX_TOKEN, "DATABRICKS_CONFIG_FILE": os.devnull})
     return env
@@ -125,7 +126,7 @@ class _Caller:
         if result.is_error and not expect_error:
             raise DemoStepFailed(step, text.splitlines()[0] if text else "tool returned an error")
         if expect_error and not result.is_error:
-            raise DemoStepFailed(step, f"{tool} should have been refused but succeeded")
+            raise DemoStepFailed(step, f"{tool} should have been rejected but succeeded")
         if result.is_error:
             first_line = text.splitlines()[0] if text else ""
             return {"error": first_line.removeprefix(f"Error executing tool {tool}: ")}

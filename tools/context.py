@@ -1,4 +1,4 @@
-"""What every tool receives through the server lifespan: the REST client, policy, audit."""
+"""Dependencies that every tool receives through the server lifespan: REST client, policy, audit."""
 
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast

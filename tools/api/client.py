@@ -1,7 +1,7 @@
 """The async REST client for one Databricks workspace.
 
-One pooled `httpx.AsyncClient` per server lifetime. 429 and 503 answers are retried
-after their Retry-After delay while a total retry budget lasts; connection failures
+One pooled `httpx.AsyncClient` per server lifetime. 429 and 503 responses are retried
+after their Retry-After delay while a total retry budget lasts. Connection failures
 are retried the same way because no request bytes reached the server.
 """
 
@@ -47,7 +47,7 @@ class TextResponse:
 
 
 class DatabricksClient:
-    """Sends REST calls to one workspace and turns error answers into `ApiError`s."""
+    """Sends REST calls to one workspace and raises `ApiError`s for error responses."""
 
     def __init__(
         self,
@@ -124,7 +124,7 @@ class DatabricksClient:
                     raise api_error_from(response, "POST", path)
                 content_type = response.headers.get("content-type", "")
                 if "text/event-stream" not in content_type:
-                    # The endpoint ignored `stream` and answered with one JSON document.
+                    # The endpoint ignored `stream` and returned one JSON document.
                     await response.aread()
                     yield response.text
                     return

@@ -3,7 +3,7 @@
     DatabricksError
     ├── TransportError         the exchange did not complete (connect, timeout, reset)
     │   └── RequestTimeout
-    ├── ApiError               the workspace answered with an error status
+    ├── ApiError               the workspace returned an error status
     │   ├── BadRequest (400)       ├── NotFound (404)        ├── TooManyRequests (429)
     │   ├── Unauthenticated (401)  ├── ResourceConflict (409) ├── InternalError (500)
     │   ├── PermissionDenied (403) └── ...                    └── TemporarilyUnavailable (503)
@@ -34,11 +34,11 @@ class TransportError(DatabricksError):
 
 
 class RequestTimeout(TransportError):
-    """The workspace did not answer within the client's timeout."""
+    """The workspace did not respond within the client's timeout."""
 
 
 class ApiError(DatabricksError):
-    """The workspace answered with an HTTP error; carries its `error_code` and message."""
+    """An HTTP error response from the workspace, with its `error_code` and message."""
 
     def __init__(
         self,

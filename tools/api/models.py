@@ -1,8 +1,7 @@
 """Pydantic models of the serving API's wire objects.
 
-Fields follow the REST API's snake_case names. Response models ignore unknown fields
-because the service adds fields freely; input models forbid them so a typo fails here
-instead of being dropped by the server.
+Fields follow the REST API's snake_case names. The models ignore unknown fields
+because the service adds response fields freely.
 """
 
 from typing import Any, Literal

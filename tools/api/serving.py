@@ -1,4 +1,4 @@
-"""Typed calls for each serving operation; the one place that knows the REST paths."""
+"""Typed calls for each serving operation. This module is the only place that builds REST paths."""
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
