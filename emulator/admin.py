@@ -13,17 +13,18 @@ PUT    /__emulator__/endpoints/{name}/behaviour  fields     set EndpointBehaviou
 """
 
 import dataclasses
-from typing import Any, get_args
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from emulator.behaviour_rules import BehaviourError, with_behaviour
 from emulator.errors import bad_request, not_found
 from emulator.faults import FaultError, clear_faults, parse_fault
 from emulator.requests import json_body, workspace_of
 from emulator.scenario import ScenarioError, apply_scenario
-from emulator.state import EndpointBehaviour, RequestRecord, UpdateOutcome, Workspace
+from emulator.state import RequestRecord, Workspace
 
 PREFIX = "/__emulator__"
 
@@ -152,40 +153,19 @@ def _restore(workspace: Workspace, snapshot: dict[str, Any]) -> None:
         setattr(workspace, key, value)
 
 
-BEHAVIOUR_FIELDS = {f.name: f for f in dataclasses.fields(EndpointBehaviour)}
-NUMBER_FIELDS = {"deploy_seconds", "query_delay_seconds", "warmup_seconds"}
-TEXT_FIELDS = {"next_update_message", "metrics"}
-TEXT_OR_MAP_FIELDS = {"build_logs", "logs"}
-
-
-def _check_behaviour_field(key: str, value: Any) -> None:
-    if key not in BEHAVIOUR_FIELDS:
-        raise bad_request(f"Unknown behaviour field '{key}'; allowed fields: {sorted(BEHAVIOUR_FIELDS)}.")
-    if key in NUMBER_FIELDS and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
-        raise bad_request(f"Behaviour field '{key}' must be a number >= 0 (seconds), got {value!r}.")
-    if key == "next_update_outcome" and value not in get_args(UpdateOutcome):
-        raise bad_request(f"Behaviour field '{key}' must be one of {list(get_args(UpdateOutcome))}, got {value!r}.")
-    if key in TEXT_FIELDS and value is not None and not isinstance(value, str):
-        raise bad_request(f"Behaviour field '{key}' must be a string or null, got {type(value).__name__}.")
-    is_text_map = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
-    if key in TEXT_OR_MAP_FIELDS and value is not None and not isinstance(value, str) and not is_text_map:
-        raise bad_request(
-            f"Behaviour field '{key}' must be a string, a mapping from served entity name to string, or null."
-        )
-
-
 async def set_behaviour(request: Request) -> Response:
     """Set the given EndpointBehaviour fields of an endpoint and keep the others."""
     workspace = workspace_of(request)
     body = await json_body(request)
-    for key, value in body.items():
-        _check_behaviour_field(key, value)
     name = request.path_params["name"]
     with workspace.lock:
         endpoint = workspace.endpoints.get(name)
         if endpoint is None:
             raise not_found(f"Endpoint with name '{name}' does not exist.")
-        endpoint.behaviour = dataclasses.replace(endpoint.behaviour, **body)
+        try:
+            endpoint.behaviour = with_behaviour(endpoint.behaviour, body)
+        except BehaviourError as exc:
+            raise bad_request(str(exc)) from exc
         return JSONResponse(dataclasses.asdict(endpoint.behaviour))
 
 

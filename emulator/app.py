@@ -1,6 +1,5 @@
 """The emulator's ASGI application: routes, authentication and the request log."""
 
-import json
 import logging
 from typing import Any
 
@@ -24,6 +23,7 @@ from emulator import (
 )
 from emulator.errors import ApiError, unauthenticated
 from emulator.faults import FaultMiddleware
+from emulator.redact import body_for_log
 from emulator.state import RequestRecord, Workspace
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class RecordingAuthMiddleware:
     """Authenticate the bearer token, then log the request and its response status.
 
     The body is read once here and replayed to the route, so streaming responses pass
-    through untouched.
+    through untouched. The log stores it with secrets redacted (see emulator.redact).
     """
 
     def __init__(self, app: ASGIApp, workspace: Workspace) -> None:
@@ -57,7 +57,7 @@ class RecordingAuthMiddleware:
             query=request.url.query,
             status=0,
             principal=None,
-            body=_decode_for_log(body),
+            body=body_for_log(body),
             headers={k: v for k, v in request.headers.items() if k.lower() not in SECRET_HEADERS},
             time_ms=self.workspace.clock.now_ms(),
         )
@@ -119,15 +119,6 @@ def _replay(body: bytes, receive_next: Receive) -> Receive:
         return await receive_next()
 
     return receive
-
-
-def _decode_for_log(body: bytes) -> Any:
-    if not body:
-        return None
-    try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return body.decode("utf-8", errors="replace")
 
 
 async def _api_error_handler(request: Request, exc: Exception) -> Response:

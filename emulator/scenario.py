@@ -11,6 +11,7 @@ from typing import Any, cast, get_args
 
 import yaml
 
+from emulator.behaviour_rules import with_behaviour
 from emulator.clock import Clock
 from emulator.config_rules import validate_endpoint_name
 from emulator.configs import ConfigRequest, build_config, derive_task, endpoint_kind
@@ -141,7 +142,7 @@ def _add_endpoint(workspace: Workspace, item: dict[str, Any]) -> None:
         route_optimized=bool(item.get("route_optimized", False)),
         budget_policy_id=item.get("budget_policy_id"),
     )
-    endpoint.behaviour = EndpointBehaviour(**(item.get("behaviour") or {}))
+    endpoint.behaviour = with_behaviour(EndpointBehaviour(), item.get("behaviour") or {})
 
     request = ConfigRequest(name, creator, system=system)
     if item.get("config"):

@@ -1,11 +1,14 @@
 """The admin API under /__emulator__/: request log, clock, scenarios and endpoint behaviour."""
 
+import dataclasses
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from emulator import SANDBOX_TOKEN, Workspace, create_app
+from emulator.behaviour_rules import FIELD_CHECKS
+from emulator.state import EndpointBehaviour
 
 pytestmark = pytest.mark.anyio
 
@@ -153,6 +156,14 @@ async def test_admin_behaviour_sets_fields(admin: httpx.AsyncClient, workspace: 
         ({"deploy_seconds": -1}, "'deploy_seconds' must be a number >= 0"),
         ({"next_update_outcome": "exploded"}, "'next_update_outcome' must be one of"),
         ({"logs": 42}, "'logs' must be a string"),
+        ({"next_update_message": None}, "'next_update_message' must be a string"),
+        ({"stream_chunk_delay_seconds": "fast"}, "'stream_chunk_delay_seconds' must be a number >= 0"),
+        ({"stream_sse_variations": "yes"}, "'stream_sse_variations' must be true or false"),
+        ({"stream_break_after_chunks": -1}, "'stream_break_after_chunks' must be an integer >= 0"),
+        ({"stream_break_after_chunks": 1.5}, "'stream_break_after_chunks' must be an integer >= 0"),
+        ({"stream_break_mode": "explode"}, "'stream_break_mode' must be one of ['disconnect', 'truncate']"),
+        ({"workspace_qps_limit": 0}, "'workspace_qps_limit' must be an integer >= 1"),
+        ({"workspace_qps_limit": "10"}, "'workspace_qps_limit' must be an integer >= 1"),
     ],
 )
 async def test_admin_behaviour_invalid(
@@ -163,6 +174,32 @@ async def test_admin_behaviour_invalid(
     assert response.status_code == 400
     assert expected in response.json()["message"]
     assert workspace.endpoints[FM_ENDPOINT].behaviour == before
+
+
+def test_admin_behaviour_checks_every_knob() -> None:
+    knobs = {f.name for f in dataclasses.fields(EndpointBehaviour)}
+    assert set(FIELD_CHECKS) == knobs
+
+
+async def test_admin_bad_stream_knob_keeps_serving(admin: httpx.AsyncClient, emulator_http: httpx.AsyncClient) -> None:
+    rejected = await admin.put(f"{ADMIN}/endpoints/{FM_ENDPOINT}/behaviour", json={"stream_break_after_chunks": "2"})
+    assert rejected.status_code == 400
+    body = {"messages": [{"role": "user", "content": "hi"}], "stream": True}
+    response = await emulator_http.post(f"/serving-endpoints/{FM_ENDPOINT}/invocations", json=body)
+    assert response.status_code == 200
+    assert response.text.endswith("data: [DONE]\n\n")
+
+
+async def test_admin_scenario_bad_knob_rejected(admin: httpx.AsyncClient, workspace: Workspace) -> None:
+    endpoint = {
+        "name": "ep-knob",
+        "config": {"served_entities": [{"entity_name": "main.default.demo_model", "entity_version": "1"}]},
+        "behaviour": {"workspace_qps_limit": "lots"},
+    }
+    response = await admin.post(f"{ADMIN}/scenario", json={"endpoints": [endpoint]})
+    assert response.status_code == 400
+    assert "'workspace_qps_limit' must be an integer >= 1" in response.json()["message"]
+    assert "ep-knob" not in workspace.endpoints
 
 
 async def test_admin_behaviour_unknown_endpoint(admin: httpx.AsyncClient) -> None:

@@ -1,7 +1,10 @@
+"""Access checks on the endpoint-scoped routes: CAN_VIEW to read, CAN_QUERY to score, CAN_MANAGE to change."""
+
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from starlette.routing import Route
 
 from emulator import Workspace, create_app
 from tests.emulator.control_support import ENDPOINTS, create_ready
@@ -22,6 +25,24 @@ MANAGE_ROUTES = [
     ("PUT", "/ai-gateway", {}),
     ("PUT", "/rate-limits", {"rate_limits": []}),
 ]
+
+
+def endpoint_routes() -> list[tuple[str, str]]:
+    """Every (method, path template) of the app that addresses one endpoint by name or id, admin API excluded."""
+    found = []
+    for route in create_app(Workspace()).routes:
+        if not isinstance(route, Route) or route.path.startswith("/__emulator__/"):
+            continue
+        if "{name}" not in route.path and "{endpoint_id}" not in route.path:
+            continue
+        found += [(method, route.path) for method in sorted(route.methods or ()) if method != "HEAD"]
+    return found
+
+
+def required_level(method: str, template: str) -> str:
+    if template.endswith("/invocations"):
+        return "CAN_QUERY"
+    return "CAN_VIEW" if method == "GET" else "CAN_MANAGE"
 
 
 @pytest.fixture
@@ -81,3 +102,28 @@ async def test_fm_gateway_needs_admin(bob_http: httpx.AsyncClient) -> None:
     assert response.status_code == 403
     metrics = await bob_http.get(f"{ENDPOINTS}/databricks-claude-sonnet-4-6/metrics")
     assert metrics.status_code == 200
+
+
+@pytest.mark.parametrize("method, template", endpoint_routes())
+async def test_every_endpoint_route_checks_level(
+    emulator_http: httpx.AsyncClient, bob_http: httpx.AsyncClient, workspace: Workspace, method: str, template: str
+) -> None:
+    endpoint = await create_ready(emulator_http, workspace, "ep-demo")
+    path = (
+        template.replace("{name}", "ep-demo")
+        .replace("{endpoint_id}", endpoint["id"])
+        .replace("{served_model_name}", "demo_model-1")
+        .replace("{served_model}", "demo_model-1")
+    )
+    body: dict[str, object] | None = None
+    if method not in ("GET", "DELETE"):
+        # The PT config route checks that 'config' is present before it looks at the caller.
+        body = {"config": {}} if "/pt/" in template else {}
+    levels = ["CAN_VIEW", "CAN_QUERY", "CAN_MANAGE"]
+    needed = required_level(method, template)
+    for level in [None, *levels]:
+        if level is not None:
+            workspace.endpoints["ep-demo"].acl[f"user_name:{BOB}"] = level
+        response = await bob_http.request(method, path, json=body)
+        granted = level is not None and levels.index(level) >= levels.index(needed)
+        assert (response.status_code != 403) == granted, (level, response.status_code, response.text)

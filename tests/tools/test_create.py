@@ -220,8 +220,10 @@ async def test_create_redacts_plaintext_secrets(client: Client, workspace: Works
     result = await client.call_tool("create_endpoint", {"name": "ep-ext", "served_entities": [entity]})
     assert result.is_error is False, result.content
     assert secret not in result.content[0].text  # type: ignore[union-attr]
-    sent_config = posts(workspace)[0].body["config"]["served_entities"][0]["external_model"]["openai_config"]
-    assert sent_config == {"openai_api_key_plaintext": secret}
+    # The emulator's request log redacts secrets, so the stored config shows what the tool sent.
+    pending = workspace.endpoints["ep-ext"].pending
+    assert pending is not None
+    assert pending.config.served_entities[0]["external_model"]["openai_config"] == {"openai_api_key_plaintext": secret}
     assert settings.audit_log is not None
     audit_text = await anyio.Path(settings.audit_log).read_text()
     records = [json.loads(line) for line in audit_text.splitlines()]
