@@ -54,6 +54,7 @@ def build_server(
                     settings=ToolSettings(
                         max_result_chars=settings.max_result_chars,
                         wait_budget_seconds=settings.wait_budget_seconds,
+                        query_timeout_seconds=settings.query_timeout_seconds,
                     ),
                     audit=_audit_for(settings),
                 )

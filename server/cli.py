@@ -4,9 +4,10 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import fields
 
 from server.logs import configure_logging
-from server.settings import SettingsError, load_settings
+from server.settings import Settings, SettingsError, load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -16,17 +17,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the MCP server (stdio by default)")
-    serve.add_argument("--transport", choices=["stdio", "http"], help="stdio (default) or streamable HTTP")
-    serve.add_argument("--port", dest="http_port", type=int, help="HTTP port on 127.0.0.1 (default 8000)")
-    serve.add_argument("--profile", help="databricks-sdk profile in ~/.databrickscfg")
-    serve.add_argument("--host", help="workspace URL, for example https://<workspace>.cloud.databricks.com")
-    serve.add_argument("--sandbox", action="store_true", default=None, help="serve against the embedded emulator")
-    serve.add_argument("--scenario", dest="sandbox_scenario", help="emulator scenario file (with --sandbox)")
-    serve.add_argument("--time-scale", dest="sandbox_time_scale", type=float, help="emulator clock speed-up")
-    serve.add_argument("--read-only", action="store_true", default=None, help="hide nothing, but refuse all changes")
+    add_setting_flags(serve)
     serve.add_argument("--config", dest="config_file", help="TOML settings file")
-    serve.add_argument("--audit-log", dest="audit_log", help="append one JSON line per mutating call to this file")
-    serve.add_argument("--log-level", dest="log_level", help="DEBUG, INFO, WARNING or ERROR")
 
     emulator = commands.add_parser("emulator", help="run the workspace emulator alone")
     emulator.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
@@ -36,6 +28,30 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run the whole serving workflow against the emulator")
     demo.add_argument("--time-scale", type=float, default=120.0, help="emulator clock speed-up (default 120)")
     return parser
+
+
+# Short spellings kept next to the long flag that each setting gets.
+FLAG_ALIASES = {
+    "http_port": ["--port"],
+    "sandbox_scenario": ["--scenario"],
+    "sandbox_time_scale": ["--time-scale"],
+}
+
+
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """Add one flag per Settings field, so the CLI, the environment and the TOML file match."""
+    for setting in fields(Settings):
+        flags = [f"--{setting.name.replace('_', '-')}", *FLAG_ALIASES.get(setting.name, [])]
+        help_text = setting.metadata.get("help", "")
+        default = setting.default
+        if isinstance(default, bool):
+            parser.add_argument(*flags, dest=setting.name, action="store_true", default=None, help=help_text)
+            continue
+        kind = type(default) if isinstance(default, int | float) else str
+        if setting.name == "transport":
+            parser.add_argument(*flags, dest=setting.name, choices=["stdio", "http"], help=help_text)
+        else:
+            parser.add_argument(*flags, dest=setting.name, type=kind, default=None, help=help_text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,7 +90,7 @@ def run_emulator(args: argparse.Namespace) -> int:
     from emulator import create_app, seeded_workspace
 
     workspace = seeded_workspace(args.scenario, time_scale=args.time_scale)
-    logger.info("Emulator on http://127.0.0.1:%d (token: see the README's sandbox section)", args.port)
+    logger.info("Emulator on http://127.0.0.1:%d; the tokens are listed in the README's emulator section", args.port)
     uvicorn.run(create_app(workspace), host="127.0.0.1", port=args.port, log_level="warning")
     return 0
 

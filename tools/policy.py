@@ -56,7 +56,7 @@ class Policy:
                 raise _cost_failure(
                     tool,
                     f"{label} asks for the GPU workload type {workload_type}, and GPU workloads are disabled.",
-                    "Use a CPU workload type, or enable GPU workloads in the server's policy settings.",
+                    "Use a CPU workload type, or start the server with --allow-gpu-workloads.",
                 )
             limits = {
                 "provisioned_model_units": self.settings.max_provisioned_model_units,

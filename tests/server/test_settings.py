@@ -51,3 +51,13 @@ def test_settings_unknown_file_key_rejected(tmp_path: Path) -> None:
 def test_settings_missing_file_named(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="not found"):
         load_settings({}, environ={}, config_file=tmp_path / "absent.toml")
+
+
+def test_settings_http_host_must_be_loopback() -> None:
+    with pytest.raises(SettingsError, match="loopback"):
+        load_settings({"http_host": "0.0.0.0"}, environ={})
+
+
+def test_settings_log_level_checked() -> None:
+    with pytest.raises(SettingsError, match="log_level"):
+        load_settings({"log_level": "LOUD"}, environ={})
