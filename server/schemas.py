@@ -5,6 +5,7 @@ pydantic adds a `title` to every model and field ("Served Entity Name" for
 tokens: about a fifth of the catalogue. Removing them leaves validation unchanged.
 """
 
+import inspect
 from typing import Any
 
 from mcp.server import MCPServer
@@ -32,9 +33,12 @@ def strip_titles(schema: Any) -> None:
 
 
 def trim_tool_schemas(server: MCPServer[Any]) -> None:
-    """Strip titles from every registered tool's input and output schema."""
+    """Strip titles from every registered tool's schemas and the indentation from its description."""
     # NOTE: reaches into MCPServer's tool manager (mcp 2.3.0); tests/server/test_schemas.py
     # fails if a release changes that.
     for tool in server._tool_manager.list_tools():
         strip_titles(tool.parameters)
         strip_titles(tool.output_schema)
+        if tool.description:
+            # Docstrings keep their source indentation, which costs tokens and reads badly.
+            tool.description = inspect.cleandoc(tool.description)

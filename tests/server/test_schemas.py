@@ -51,3 +51,9 @@ async def test_validation_unchanged_without_titles(client: Client) -> None:
     result = await client.call_tool("get_endpoint", {"name": ""})
     assert result.is_error is True
     assert "name" in result.content[0].text  # type: ignore[union-attr]
+
+
+async def test_tool_descriptions_not_indented(client: Client) -> None:
+    listed = await client.list_tools()
+    for tool in listed.tools:
+        assert "\n    " not in (tool.description or ""), tool.name
