@@ -1,6 +1,7 @@
 """The emulator's ASGI application: routes, authentication and the request log."""
 
 import logging
+import re
 from typing import Any
 
 from starlette.applications import Starlette
@@ -32,6 +33,7 @@ logger = logging.getLogger(__name__)
 PUBLIC_PREFIXES = ("/.well-known/", "/oidc/", "/__emulator__/")
 # Header values never stored in the request log.
 SECRET_HEADERS = {"authorization", "cookie"}
+API_VERSION_PREFIX = re.compile(r"^/api/\d+\.\d+(?=/)")
 
 
 class RecordingAuthMiddleware:
@@ -126,9 +128,15 @@ async def _api_error_handler(request: Request, exc: Exception) -> Response:
     return exc.to_response()
 
 
-async def _not_found_handler(request: Request, exc: Exception) -> Response:
+async def _no_such_api_handler(request: Request, exc: Exception) -> Response:
+    """Answer a path, or a method on a known path, that no route serves.
+
+    The real service names the path without its `/api/<version>` prefix ("No API found for 'GET /repos'"
+    for GET /api/2.0/repos). An unsupported method on a known path gets the same 404.
+    """
+    path = API_VERSION_PREFIX.sub("", request.url.path)
     return JSONResponse(
-        {"error_code": "ENDPOINT_NOT_FOUND", "message": f"No API found for '{request.method} {request.url.path}'"},
+        {"error_code": "ENDPOINT_NOT_FOUND", "message": f"No API found for '{request.method} {path}'"},
         status_code=404,
     )
 
@@ -153,7 +161,7 @@ def create_app(workspace: Workspace | None = None) -> Starlette:
             *permissions.routes,
             *registry.routes,
         ],
-        exception_handlers={ApiError: _api_error_handler, 404: _not_found_handler},
+        exception_handlers={ApiError: _api_error_handler, 404: _no_such_api_handler, 405: _no_such_api_handler},
     )
     app.state.workspace = workspace
     # Starlette nests later middleware outside earlier: faults run after authentication and get logged.
