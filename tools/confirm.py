@@ -4,7 +4,8 @@ A destructive tool takes `name`, `confirm_name` and `dry_run` arguments and a pa
 annotated `Annotated[ConfirmationOutcome, Resolve(confirmation_resolver(...))]`. The resolver
 runs before the tool body:
 
-1. the policy check, so the user is never asked to confirm a change the policy rejects;
+1. the name check and the policy check, so the user is never asked to confirm a change that
+   would be rejected anyway;
 2. `dry_run=True` needs no confirmation;
 3. `confirm_name` equal to `name` confirms, and any other value rejects the call;
 4. without `confirm_name`, a client that declared form elicitation gets a form asking for the
@@ -30,6 +31,8 @@ from mcp.server.mcpserver import (
 from pydantic import BaseModel, Field
 
 from tools.context import deps_of
+from tools.errors import InvalidArgument, to_tool_failure
+from tools.rules import check_endpoint_name
 
 ConfirmationMethod = Literal["confirm_name", "form", "dry_run", "none"]
 
@@ -61,6 +64,11 @@ def confirmation_resolver(tool: str, question: str) -> Resolver:
     async def resolve_confirmation(
         name: str, confirm_name: str | None, dry_run: bool, ctx: Context
     ) -> Confirmation | Elicit[ConfirmNameForm]:
+        try:
+            check_endpoint_name(name)
+        except InvalidArgument as exc:
+            # The resolver runs outside the tool's error decorator, so it converts the error itself.
+            raise to_tool_failure(exc) from exc
         deps_of(ctx).policy.check_mutation(tool, name)
         if dry_run:
             return Confirmation(True, "dry_run")

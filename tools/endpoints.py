@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from tools.api.models import ServedEntity, ServingEndpoint
 from tools.context import deps_of
 from tools.errors import tool_errors
+from tools.rules import check_endpoint_name
 from tools.summaries import EndpointSummary, summarise_endpoint
 
 EndpointName = Annotated[str, Field(min_length=1, max_length=63, description="Serving endpoint name")]
@@ -44,7 +45,7 @@ def register(server: MCPServer) -> None:
     @tool_errors
     async def get_endpoint(name: EndpointName, ctx: Context) -> EndpointSummary:
         """Get one serving endpoint: state, served entities with deployment states, traffic, pending config."""
-        endpoint = await deps_of(ctx).serving.get_endpoint(name)
+        endpoint = await deps_of(ctx).serving.get_endpoint(check_endpoint_name(name))
         return summarise_endpoint(endpoint)
 
     @server.tool(annotations=READ_ONLY)

@@ -20,6 +20,7 @@ from tools.context import ToolDeps, deps_of
 from tools.endpoints import EndpointName
 from tools.errors import InvalidArgument, failure, from_api_error, tool_errors
 from tools.output import Truncation, json_size, tail_text
+from tools.rules import check_endpoint_name
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 ERROR_PATTERN = re.compile(
@@ -72,7 +73,7 @@ def register(server: MCPServer) -> None:
         deleting an endpoint, because they are removed with it."""
         deps = deps_of(ctx)
         pattern = _compile_grep(grep)
-        endpoint = await _endpoint(deps, name)
+        endpoint = await _endpoint(deps, check_endpoint_name(name))
         entity = resolve_served_entity(endpoint, served_entity)
         if kind == "build":
             text = await deps.serving.build_logs(name, entity)

@@ -39,8 +39,10 @@ class Policy:
                 f"{tool} changes the workspace, and this server runs in read-only mode.",
                 next_step="Restart the server without --read-only to allow changes.",
             )
+        # Case-insensitive, so that a name differing only in case from a protected one cannot slip
+        # through: whether the service treats endpoint names case-sensitively is not confirmed.
         for pattern in self.settings.protected_endpoints:
-            if fnmatch.fnmatchcase(endpoint_name, pattern):
+            if fnmatch.fnmatchcase(endpoint_name.lower(), pattern.lower()):
                 raise failure(
                     "PROTECTED_ENDPOINT",
                     f"Endpoint {endpoint_name!r} matches the protected pattern {pattern!r}; {tool} may not change it.",

@@ -24,6 +24,7 @@ from tools.foundation import CHAT_TASK, foundation_endpoints, group_by_task
 from tools.output import Truncation, fit_json, head_text, json_size
 from tools.query_body import QueryInputs, ShapedBody, TaskKind, build_body, task_kind
 from tools.query_response import ResponseSummary, shorten_embeddings, summarise_response
+from tools.rules import check_endpoint_name
 from tools.streaming import StreamStatus, assembled_response, collect_stream
 
 logger = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ def register(server: MCPServer) -> None:
         (or prompt), embeddings take input, completions take prompt, custom models take exactly one of
         dataframe_split, dataframe_records, instances or inputs (see get_open_api). May cost money."""
         deps = deps_of(ctx)
-        endpoint = await _ready_endpoint(deps, name)
+        endpoint = await _ready_endpoint(deps, check_endpoint_name(name))
         entity = _check_served_entity(endpoint, served_entity)
 
         kind = task_kind(endpoint.task)

@@ -14,8 +14,8 @@ from typing import Any
 
 from tools.errors import InvalidArgument
 
-ENDPOINT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
-SERVED_ENTITY_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
+ENDPOINT_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,63}")
+SERVED_ENTITY_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 RESERVED_PREFIX = "databricks-"
 # NOTE: unconfirmed limit. The databricks-sdk docstring gives 10, and SDK users report that the service accepts 15.
 MAX_SERVED_ENTITIES = 15
@@ -141,7 +141,7 @@ def coerce_bool(value: Any, field: str) -> bool:
 
 def validate_endpoint_name(name: Any) -> str:
     """Check a name for a new endpoint: 1-63 letters, digits, '-' or '_', not `databricks-...`."""
-    if not isinstance(name, str) or not ENDPOINT_NAME_PATTERN.match(name):
+    if not isinstance(name, str) or not ENDPOINT_NAME_PATTERN.fullmatch(name):
         raise InvalidArgument(
             "name", name, "is not a valid endpoint name", "Use 1-63 characters from letters, digits, '-' and '_'."
         )
@@ -151,6 +151,22 @@ def validate_endpoint_name(name: Any) -> str:
             name,
             f"starts with the prefix {RESERVED_PREFIX!r}, which Databricks reserves for its own endpoints",
             "Choose a name without that prefix.",
+        )
+    return name
+
+
+def check_endpoint_name(name: str, field: str = "name") -> str:
+    """Check the name of an existing endpoint before it goes into a REST path.
+
+    Outside the name alphabet a name cannot exist, and `.` or `..` would turn into dot
+    segments that move the request to another path.
+    """
+    if not ENDPOINT_NAME_PATTERN.fullmatch(name):
+        raise InvalidArgument(
+            field,
+            name,
+            "is not a serving endpoint name",
+            "Endpoint names are 1-63 letters, digits, '-' and '_'; list_endpoints shows the exact names.",
         )
     return name
 
@@ -226,7 +242,7 @@ def _rename_legacy_fields(entity: dict[str, Any], field: str) -> dict[str, Any]:
 
 
 def _check_entity_name(name: Any, field: str) -> None:
-    if not isinstance(name, str) or not SERVED_ENTITY_NAME_PATTERN.match(name):
+    if not isinstance(name, str) or not SERVED_ENTITY_NAME_PATTERN.fullmatch(name):
         raise InvalidArgument(
             field, name, "is not a valid served entity name", "Use letters, digits, '-' and '_', or omit it."
         )

@@ -20,6 +20,7 @@ from tools.context import ToolDeps, deps_of
 from tools.endpoints import EndpointName
 from tools.errors import InvalidArgument, failure, from_api_error, tool_errors
 from tools.output import Truncation, fit_json, json_size
+from tools.rules import check_endpoint_name
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 INPUT_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs", "messages", "prompt", "input")
@@ -72,7 +73,7 @@ def register(server: MCPServer) -> None:
         required columns and types, and the response shape. Use it before querying a custom model."""
         deps = deps_of(ctx)
         limit = min(max_chars or deps.settings.max_result_chars, deps.settings.max_result_chars)
-        document = await _fetch_document(deps, name)
+        document = await _fetch_document(deps, check_endpoint_name(name))
         paths = document.get("paths") if isinstance(document.get("paths"), dict) else {}
         if not paths:
             raise failure(

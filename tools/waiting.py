@@ -24,6 +24,7 @@ from tools.api.errors import NotFound
 from tools.api.models import EndpointConfig, ServingEndpoint
 from tools.context import deps_of
 from tools.errors import tool_errors
+from tools.rules import check_endpoint_name
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ def register(server: MCPServer) -> None:
     ) -> WaitResult:
         """Wait until an endpoint is fully ready or has failed. Returns IN_PROGRESS at the time limit: call again."""
         deps = deps_of(ctx)
+        check_endpoint_name(name)
         budget = deps.settings.wait_budget_seconds
         if timeout_seconds is not None:
             budget = min(timeout_seconds, budget)

@@ -13,6 +13,13 @@ PERMISSIONS = "/api/2.0/permissions/serving-endpoints"
 
 
 def _segment(value: str) -> str:
+    """Percent-encode `value` as one path segment.
+
+    Raises ValueError for "", "." and "..", which survive the encoding and would make httpx
+    address the parent path (`DELETE .../serving-endpoints/..` is `DELETE /api/2.0`).
+    """
+    if value in ("", ".", ".."):
+        raise ValueError(f"{value!r} is not a usable path segment for a serving endpoint or entity name")
     return quote(value, safe="")
 
 
