@@ -7,23 +7,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tools.redaction import REDACTED, redact
+
+__all__ = ["REDACTED", "AuditLog", "redact"]
+
 logger = logging.getLogger(__name__)
-
-REDACTED = "<redacted>"
-# Substrings of a key whose value is never written to the audit log.
-SECRET_KEY_PARTS = ("token", "secret", "password", "plaintext", "api_key", "private_key", "authorization")
-
-
-def redact(value: Any) -> Any:
-    """Copy `value`, replacing the values of secret-looking keys at any depth."""
-    if isinstance(value, dict):
-        return {
-            k: REDACTED if any(part in str(k).lower() for part in SECRET_KEY_PARTS) else redact(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
 
 
 class AuditLog:

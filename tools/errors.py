@@ -14,6 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 from mcp.server.mcpserver.exceptions import ToolError
 
 from tools.api.errors import ApiError, ConfigurationError, DatabricksError, TransportError
+from tools.redaction import redact_field_value
 
 logger = logging.getLogger(__name__)
 
@@ -24,14 +25,18 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class InvalidArgument(ValueError):
-    """A tool argument breaks a serving rule; raised before any request is sent."""
+    """A tool argument breaks a serving rule; raised before any request is sent.
+
+    The message shows the value with its credentials hidden (see tools.redaction), because
+    the message reaches the model and the server log.
+    """
 
     def __init__(self, field: str, value: Any, problem: str, fix: str) -> None:
         self.field = field
         self.value = value
         self.problem = problem
         self.fix = fix
-        super().__init__(f"Invalid {field}={_short(value)}: {problem}. {fix}")
+        super().__init__(f"Invalid {field}={_short(redact_field_value(field, value))}: {problem}. {fix}")
 
 
 class ToolFailure(ToolError):

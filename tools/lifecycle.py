@@ -11,12 +11,13 @@ from typing import Annotated, Any, Literal
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context, Resolve
 from mcp_types import ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from tools.api.errors import ApiError, DatabricksError, NotFound, ResourceConflict
 from tools.confirm import ConfirmationOutcome, confirmation_resolver, settle_confirmation
 from tools.context import ToolDeps, deps_of
 from tools.errors import ToolFailure, failure, from_api_error, tool_errors
+from tools.redaction import redact
 from tools.rules import (
     coerce_bool,
     normalise_ai_gateway,
@@ -31,7 +32,6 @@ logger = logging.getLogger(__name__)
 
 CREATE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
 DELETE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False)
-REDACTED = "<redacted>"
 LOGS_NOTE = "Build and server logs are deleted with the endpoint; read them with get_logs first if you need them."
 DELETE_QUESTION = (
     "Delete the serving endpoint '{name}'? This cannot be undone, and its logs are deleted with it. "
@@ -43,6 +43,14 @@ ENTITIES_HELP = (
     "workload_size: 'Small', scale_to_zero_enabled: true}. External model: {name, external_model: "
     "{provider, name, task, <provider>_config}} with no compute fields."
 )
+# Served entities are validated by tools.rules, not by the tool's argument model: a failed argument
+# check prints part of the value, and a served entity may carry a plaintext credential. The schema
+# that clients see stays an array of objects.
+ServedEntitiesArgument = Annotated[
+    Any,
+    WithJsonSchema({"type": "array", "items": {"type": "object", "additionalProperties": True}}),
+    Field(description=ENTITIES_HELP),
+]
 ROUTES_HELP = (
     "Traffic routes [{served_entity_name, traffic_percentage}], one per entity, summing to 100. "
     "An unnamed entity is called <last part of model name>-<version>, e.g. turbine_failure-3. "
@@ -55,7 +63,7 @@ class CreateResult(BaseModel):
     name: str
     request_body: dict[str, Any] = Field(
         description="the JSON body sent to POST /api/2.0/serving-endpoints (for a dry run: the body that would be "
-        "sent); plaintext secrets are shown as <redacted>"
+        "sent); credentials and environment variable values are shown as <redacted>"
     )
     checks: list[str] = Field(default_factory=list, description="for a dry run: the local checks that passed")
     endpoint: EndpointSummary | None = None
@@ -78,7 +86,7 @@ def register(server: MCPServer) -> None:
     @tool_errors
     async def create_endpoint(
         name: Annotated[str, Field(description="New endpoint name: 1-63 letters, digits, - or _")],
-        served_entities: Annotated[list[dict[str, Any]], Field(description=ENTITIES_HELP)],
+        served_entities: ServedEntitiesArgument,
         ctx: Context,
         traffic_routes: Annotated[list[dict[str, Any]] | None, Field(description=ROUTES_HELP)] = None,
         tags: Annotated[
@@ -97,7 +105,7 @@ def register(server: MCPServer) -> None:
         deps.policy.check_compute("create_endpoint", body["config"]["served_entities"])
         if dry_run:
             checks = create_checks(deps)
-            return CreateResult(status="DRY_RUN", name=name, request_body=redact_secrets(body), checks=checks)
+            return CreateResult(status="DRY_RUN", name=name, request_body=redact(body), checks=checks)
         endpoint = await _send_create(deps, name, body)
         deps.audit.record("create_endpoint", name, "created", {"id": endpoint.id, "body": body})
         config = endpoint.pending_config or endpoint.config
@@ -105,7 +113,7 @@ def register(server: MCPServer) -> None:
         return CreateResult(
             status="CREATED",
             name=name,
-            request_body=redact_secrets(body),
+            request_body=redact(body),
             endpoint=endpoint,
             next_steps=[
                 f"Call wait_until_ready(name={name!r}) until its status is READY; do not query before that.",
@@ -224,10 +232,5 @@ def _create_next_step(exc: ApiError) -> str | None:
     return None
 
 
-def redact_secrets(value: Any) -> Any:
-    """Copy `value`, hiding every `*_plaintext` credential value at any depth."""
-    if isinstance(value, dict):
-        return {k: REDACTED if str(k).endswith("_plaintext") else redact_secrets(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact_secrets(v) for v in value]
-    return value
+# Kept under its old name for the modules that import it from here.
+redact_secrets = redact
