@@ -24,6 +24,7 @@ async def admin(workspace: Workspace) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+@pytest.mark.behaviour("admin.request-log")
 async def test_admin_request_log_filters(admin: httpx.AsyncClient, emulator_http: httpx.AsyncClient) -> None:
     await emulator_http.get("/api/2.0/serving-endpoints")
     await emulator_http.get(f"/api/2.0/serving-endpoints/{FM_ENDPOINT}")
@@ -46,12 +47,14 @@ async def test_admin_request_log_filters(admin: httpx.AsyncClient, emulator_http
     assert [r["index"] for r in since] == [2]
 
 
+@pytest.mark.behaviour("admin.request-log")
 async def test_admin_request_log_invalid_since(admin: httpx.AsyncClient) -> None:
     response = await admin.get(f"{ADMIN}/requests", params={"since": "-1"})
     assert response.status_code == 400
     assert "'since'" in response.json()["message"]
 
 
+@pytest.mark.behaviour("admin.request-log")
 async def test_admin_request_log_clear(
     admin: httpx.AsyncClient, emulator_http: httpx.AsyncClient, workspace: Workspace
 ) -> None:
@@ -62,6 +65,7 @@ async def test_admin_request_log_clear(
     assert (await admin.get(f"{ADMIN}/requests")).json() == {"requests": [], "next_index": 0}
 
 
+@pytest.mark.behaviour("admin.clock")
 async def test_admin_clock_advance(admin: httpx.AsyncClient, workspace: Workspace) -> None:
     before = workspace.clock.now_ms()
     response = await admin.post(f"{ADMIN}/clock/advance", json={"seconds": 90})
@@ -70,6 +74,7 @@ async def test_admin_clock_advance(admin: httpx.AsyncClient, workspace: Workspac
     assert workspace.clock.now_ms() == before + 90_000
 
 
+@pytest.mark.behaviour("admin.clock")
 async def test_admin_clock_advance_invalid(admin: httpx.AsyncClient, workspace: Workspace) -> None:
     before = workspace.clock.now_ms()
     for body in ({"seconds": -5}, {"seconds": "10"}, {}):
@@ -79,6 +84,7 @@ async def test_admin_clock_advance_invalid(admin: httpx.AsyncClient, workspace: 
     assert workspace.clock.now_ms() == before
 
 
+@pytest.mark.behaviour("admin.clock")
 async def test_admin_clock_time_scale(admin: httpx.AsyncClient, workspace: Workspace) -> None:
     response = await admin.put(f"{ADMIN}/clock", json={"time_scale": 60})
     assert response.status_code == 200
@@ -87,6 +93,7 @@ async def test_admin_clock_time_scale(admin: httpx.AsyncClient, workspace: Works
     assert (await admin.get(f"{ADMIN}/clock")).json()["time_scale"] == 60
 
 
+@pytest.mark.behaviour("admin.scenario", "scenario.format")
 async def test_admin_scenario_applies(admin: httpx.AsyncClient, workspace: Workspace) -> None:
     scenario = {
         "principals": [{"token": "dapi-carol", "name": "carol@example.com", "groups": ["users"]}],
@@ -102,6 +109,7 @@ async def test_admin_scenario_applies(admin: httpx.AsyncClient, workspace: Works
     assert (await admin.get("/api/2.0/serving-endpoints", headers=headers)).status_code == 200
 
 
+@pytest.mark.behaviour("admin.scenario")
 async def test_admin_scenario_invalid_applies_nothing(admin: httpx.AsyncClient, workspace: Workspace) -> None:
     tokens_before = dict(workspace.tokens)
     models_before = set(workspace.models)
@@ -119,18 +127,21 @@ async def test_admin_scenario_invalid_applies_nothing(admin: httpx.AsyncClient, 
     assert workspace.faults == []
 
 
+@pytest.mark.behaviour("admin.scenario")
 async def test_admin_scenario_missing_field(admin: httpx.AsyncClient, workspace: Workspace) -> None:
     response = await admin.post(f"{ADMIN}/scenario", json={"models": [{"versions": []}]})
     assert response.status_code == 400
     assert "missing field 'name'" in response.json()["message"]
 
 
+@pytest.mark.behaviour("admin.scenario", "admin.clock")
 async def test_admin_scenario_time_scale(admin: httpx.AsyncClient, workspace: Workspace) -> None:
     response = await admin.post(f"{ADMIN}/scenario", json={"time_scale": 10})
     assert response.status_code == 200
     assert workspace.clock.time_scale == 10
 
 
+@pytest.mark.behaviour("admin.behaviour")
 async def test_admin_behaviour_sets_fields(admin: httpx.AsyncClient, workspace: Workspace) -> None:
     body = {"deploy_seconds": 5, "next_update_outcome": "failed", "next_update_message": "Out of GPUs."}
     response = await admin.put(f"{ADMIN}/endpoints/{FM_ENDPOINT}/behaviour", json=body)
@@ -166,6 +177,7 @@ async def test_admin_behaviour_sets_fields(admin: httpx.AsyncClient, workspace: 
         ({"workspace_qps_limit": "10"}, "'workspace_qps_limit' must be an integer >= 1"),
     ],
 )
+@pytest.mark.behaviour("admin.behaviour")
 async def test_admin_behaviour_invalid(
     admin: httpx.AsyncClient, workspace: Workspace, body: dict[str, object], expected: str
 ) -> None:
@@ -176,11 +188,13 @@ async def test_admin_behaviour_invalid(
     assert workspace.endpoints[FM_ENDPOINT].behaviour == before
 
 
+@pytest.mark.behaviour("admin.behaviour")
 def test_admin_behaviour_checks_every_knob() -> None:
     knobs = {f.name for f in dataclasses.fields(EndpointBehaviour)}
     assert set(FIELD_CHECKS) == knobs
 
 
+@pytest.mark.behaviour("admin.behaviour", "streaming.sse")
 async def test_admin_bad_stream_knob_keeps_serving(admin: httpx.AsyncClient, emulator_http: httpx.AsyncClient) -> None:
     rejected = await admin.put(f"{ADMIN}/endpoints/{FM_ENDPOINT}/behaviour", json={"stream_break_after_chunks": "2"})
     assert rejected.status_code == 400
@@ -190,6 +204,7 @@ async def test_admin_bad_stream_knob_keeps_serving(admin: httpx.AsyncClient, emu
     assert response.text.endswith("data: [DONE]\n\n")
 
 
+@pytest.mark.behaviour("admin.scenario", "admin.behaviour")
 async def test_admin_scenario_bad_knob_rejected(admin: httpx.AsyncClient, workspace: Workspace) -> None:
     endpoint = {
         "name": "ep-knob",
@@ -202,18 +217,21 @@ async def test_admin_scenario_bad_knob_rejected(admin: httpx.AsyncClient, worksp
     assert "ep-knob" not in workspace.endpoints
 
 
+@pytest.mark.behaviour("admin.behaviour")
 async def test_admin_behaviour_unknown_endpoint(admin: httpx.AsyncClient) -> None:
     response = await admin.put(f"{ADMIN}/endpoints/nope/behaviour", json={"deploy_seconds": 1})
     assert response.status_code == 404
     assert "'nope'" in response.json()["message"]
 
 
+@pytest.mark.behaviour("admin.request-log")
 async def test_admin_calls_not_logged(admin: httpx.AsyncClient, workspace: Workspace) -> None:
     await admin.get(f"{ADMIN}/clock")
     await admin.get(f"{ADMIN}/requests")
     assert workspace.request_log == []
 
 
+@pytest.mark.behaviour("admin.no-auth", "auth.bearer-token")
 async def test_admin_prefix_is_the_only_public_api(admin: httpx.AsyncClient) -> None:
     response = await admin.get("/api/2.0/serving-endpoints")
     assert response.status_code == 401

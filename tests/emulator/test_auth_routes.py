@@ -35,6 +35,7 @@ def _config(live: EmulatorServer, **credentials: str) -> Config:
     return Config(host=live.url, retry_timeout_seconds=5, **credentials)
 
 
+@pytest.mark.behaviour("auth.host-metadata")
 async def test_host_metadata_fields(anonymous: httpx.AsyncClient, workspace: Workspace) -> None:
     response = await anonymous.get("/.well-known/databricks-config")
     assert response.status_code == 200
@@ -45,6 +46,7 @@ async def test_host_metadata_fields(anonymous: httpx.AsyncClient, workspace: Wor
     assert body["cloud"] == "aws"
 
 
+@pytest.mark.behaviour("auth.oidc-discovery")
 async def test_oidc_discovery_token_endpoint(anonymous: httpx.AsyncClient) -> None:
     response = await anonymous.get("/oidc/.well-known/oauth-authorization-server")
     assert response.status_code == 200
@@ -52,12 +54,14 @@ async def test_oidc_discovery_token_endpoint(anonymous: httpx.AsyncClient) -> No
     assert response.json()["issuer"] == "http://emulator.local/oidc"
 
 
+@pytest.mark.behaviour("auth.host-metadata", "auth.oidc-discovery")
 def test_sdk_config_reads_host_metadata(live: EmulatorServer, workspace: Workspace) -> None:
     config = _config(live, token=SANDBOX_TOKEN)
     assert config.workspace_id == workspace.workspace_id
     assert config.discovery_url == f"{live.url}/oidc/.well-known/oauth-authorization-server"
 
 
+@pytest.mark.behaviour("auth.bearer-token")
 def test_sdk_token_auth_lists_endpoints(live: EmulatorServer, workspace: Workspace) -> None:
     client = WorkspaceClient(config=_config(live, token=SANDBOX_TOKEN))
     names = {e.name for e in client.serving_endpoints.list()}
@@ -66,6 +70,7 @@ def test_sdk_token_auth_lists_endpoints(live: EmulatorServer, workspace: Workspa
     assert listed[-1].principal == "sandbox@example.com"
 
 
+@pytest.mark.behaviour("auth.oauth-m2m")
 def test_sdk_oauth_m2m_lists_endpoints(live: EmulatorServer, workspace: Workspace) -> None:
     client = WorkspaceClient(config=_config(live, client_id=SP_NAME, client_secret=SP_SECRET))
     names = {e.name for e in client.serving_endpoints.list()}
@@ -77,6 +82,7 @@ def test_sdk_oauth_m2m_lists_endpoints(live: EmulatorServer, workspace: Workspac
     assert listed[-1].principal == SP_NAME
 
 
+@pytest.mark.behaviour("auth.oauth-errors")
 def test_sdk_oauth_bad_secret(live: EmulatorServer, workspace: Workspace) -> None:
     client = WorkspaceClient(config=_config(live, client_id=SP_NAME, client_secret="wrong"))
     with pytest.raises(ValueError, match="invalid_client"):
@@ -85,6 +91,7 @@ def test_sdk_oauth_bad_secret(live: EmulatorServer, workspace: Workspace) -> Non
     assert not [r for r in workspace.request_log if r.path == "/api/2.0/serving-endpoints"]
 
 
+@pytest.mark.behaviour("auth.oauth-errors")
 async def test_oauth_bad_secret_401(anonymous: httpx.AsyncClient, workspace: Workspace) -> None:
     tokens_before = dict(workspace.tokens)
     for client_id, secret in ((SP_NAME, "wrong"), ("unknown-client", SP_SECRET)):
@@ -99,12 +106,14 @@ async def test_oauth_bad_secret_401(anonymous: httpx.AsyncClient, workspace: Wor
     assert workspace.tokens == tokens_before
 
 
+@pytest.mark.behaviour("auth.oauth-errors")
 async def test_oauth_missing_credentials_401(anonymous: httpx.AsyncClient) -> None:
     response = await anonymous.post("/oidc/v1/token", data={"grant_type": "client_credentials"})
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
 
 
+@pytest.mark.behaviour("auth.oauth-m2m")
 async def test_oauth_client_secret_post(anonymous: httpx.AsyncClient, workspace: Workspace) -> None:
     form = {"grant_type": "client_credentials", "client_id": SP_NAME, "client_secret": SP_SECRET}
     response = await anonymous.post("/oidc/v1/token", data=form)
@@ -116,6 +125,7 @@ async def test_oauth_client_secret_post(anonymous: httpx.AsyncClient, workspace:
     assert workspace.tokens[body["access_token"]].name == SP_NAME
 
 
+@pytest.mark.behaviour("auth.oauth-m2m", "permissions.managed-endpoints")
 async def test_oauth_token_authenticates(anonymous: httpx.AsyncClient) -> None:
     token = await anonymous.post("/oidc/v1/token", data={"grant_type": "client_credentials"}, auth=(SP_NAME, SP_SECRET))
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
@@ -124,6 +134,7 @@ async def test_oauth_token_authenticates(anonymous: httpx.AsyncClient) -> None:
     assert response.json()["permission_level"] == "CAN_QUERY"
 
 
+@pytest.mark.behaviour("auth.oauth-errors")
 async def test_oauth_unsupported_grant_type(anonymous: httpx.AsyncClient) -> None:
     response = await anonymous.post("/oidc/v1/token", data={"grant_type": "password"}, auth=(SP_NAME, SP_SECRET))
     assert response.status_code == 400
@@ -131,6 +142,7 @@ async def test_oauth_unsupported_grant_type(anonymous: httpx.AsyncClient) -> Non
     assert "'password'" in response.json()["error_description"]
 
 
+@pytest.mark.behaviour("auth.oauth-errors")
 async def test_oauth_unknown_scope(anonymous: httpx.AsyncClient) -> None:
     form = {"grant_type": "client_credentials", "scope": "all-apis sql"}
     response = await anonymous.post("/oidc/v1/token", data=form, auth=(SP_NAME, SP_SECRET))
@@ -139,6 +151,7 @@ async def test_oauth_unknown_scope(anonymous: httpx.AsyncClient) -> None:
     assert "'sql'" in response.json()["error_description"]
 
 
+@pytest.mark.behaviour("auth.scenario-principals")
 def test_scenario_client_secret_needs_service_principal(workspace: Workspace) -> None:
     user = {"name": "carol@example.com", "client_secret": "s3cret"}
     with pytest.raises(ScenarioError, match="only service principals"):
@@ -146,11 +159,13 @@ def test_scenario_client_secret_needs_service_principal(workspace: Workspace) ->
     assert "carol@example.com" not in workspace.oauth_clients
 
 
+@pytest.mark.behaviour("auth.scenario-principals")
 def test_scenario_principal_needs_credential(workspace: Workspace) -> None:
     with pytest.raises(ScenarioError, match="needs a token, a client_secret, or both"):
         apply_scenario(workspace, {"principals": [{"name": "dave@example.com"}]})
 
 
+@pytest.mark.behaviour("auth.scenario-principals")
 def test_scenario_oauth_only_principal(workspace: Workspace) -> None:
     principal = {"name": "1111-sp", "kind": "service_principal", "client_secret": "abc"}
     apply_scenario(workspace, {"principals": [principal]})

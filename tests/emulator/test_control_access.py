@@ -9,7 +9,7 @@ from starlette.routing import Route
 from emulator import Workspace, create_app
 from tests.emulator.control_support import ENDPOINTS, create_ready
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.behaviour("permissions.enforcement")]
 BOB = "bob@example.com"
 
 READ_ROUTES = [
@@ -97,6 +97,7 @@ async def test_pt_update_needs_manage(bob_http: httpx.AsyncClient, emulator_http
     assert response.status_code == 403
 
 
+@pytest.mark.behaviour("settings.managed-endpoints")
 async def test_fm_gateway_needs_admin(bob_http: httpx.AsyncClient) -> None:
     response = await bob_http.put(f"{ENDPOINTS}/databricks-claude-sonnet-4-6/ai-gateway", json={})
     assert response.status_code == 403

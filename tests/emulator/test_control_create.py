@@ -16,6 +16,16 @@ from tests.emulator.control_support import (
 pytestmark = pytest.mark.anyio
 
 
+@pytest.mark.behaviour(
+    "create.pending-response",
+    "naming.default-entity-name",
+    "config.traffic",
+    "config.served-models",
+    "config.workload",
+    "config.endpoint-type-and-task",
+    "permissions.creator-manage",
+    "state.suspend",
+)
 async def test_create_returns_pending_config(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     now = workspace.clock.now_ms()
     response = await create(emulator_http, "ep-new", demo_entity())
@@ -43,6 +53,7 @@ async def test_create_returns_pending_config(emulator_http: httpx.AsyncClient, w
     assert body["endpoint_type"] == "CUSTOM_MODEL"
 
 
+@pytest.mark.behaviour("state.deploy-delay")
 async def test_create_becomes_ready_after_deploy(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create(emulator_http, "ep-new", demo_entity())
     workspace.clock.advance(DEPLOY_SECONDS - 1)
@@ -56,6 +67,7 @@ async def test_create_becomes_ready_after_deploy(emulator_http: httpx.AsyncClien
     assert body["config"]["served_entities"][0]["state"]["deployment"] == "DEPLOYMENT_READY"
 
 
+@pytest.mark.behaviour("create.without-config")
 async def test_create_without_config(emulator_http: httpx.AsyncClient) -> None:
     response = await create(emulator_http, "ep-empty", description="no config yet")
     assert response.status_code == 200
@@ -66,6 +78,7 @@ async def test_create_without_config(emulator_http: httpx.AsyncClient) -> None:
     assert "endpoint_type" not in body
 
 
+@pytest.mark.behaviour("create.duplicate-name")
 async def test_create_duplicate_name_conflicts(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create(emulator_http, "ep-dup", demo_entity())
     response = await create(emulator_http, "ep-dup", demo_entity("2"))
@@ -77,17 +90,20 @@ async def test_create_duplicate_name_conflicts(emulator_http: httpx.AsyncClient,
 
 
 @pytest.mark.parametrize("name", ["", "a" * 64, "has space", "dots.not.allowed", "databricks-mine"])
+@pytest.mark.behaviour("naming.endpoint-name")
 async def test_create_rejects_bad_name(emulator_http: httpx.AsyncClient, name: str) -> None:
     response = await create(emulator_http, name, demo_entity())
     status, code, _ = error_of(response)
     assert (status, code) == (400, "INVALID_PARAMETER_VALUE")
 
 
+@pytest.mark.behaviour("naming.endpoint-name")
 async def test_create_accepts_63_char_name(emulator_http: httpx.AsyncClient) -> None:
     response = await create(emulator_http, "a" * 63, demo_entity())
     assert response.status_code == 200, response.text
 
 
+@pytest.mark.behaviour("create.unknown-fields")
 async def test_create_rejects_unknown_field(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     response = await create(emulator_http, "ep-x", demo_entity(), colour="blue")
     status, _, message = error_of(response)
@@ -96,6 +112,7 @@ async def test_create_rejects_unknown_field(emulator_http: httpx.AsyncClient, wo
     assert "ep-x" not in workspace.endpoints
 
 
+@pytest.mark.behaviour("create.unknown-fields")
 async def test_create_rejects_read_only_fields(emulator_http: httpx.AsyncClient) -> None:
     response = await create(emulator_http, "ep-x", demo_entity(state={"deployment": "DEPLOYMENT_READY"}))
     status, _, message = error_of(response)
@@ -106,6 +123,7 @@ async def test_create_rejects_read_only_fields(emulator_http: httpx.AsyncClient)
     assert error_of(response)[0] == 400
 
 
+@pytest.mark.behaviour("config.registry-check")
 async def test_create_missing_version_lists_registered(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     response = await create(emulator_http, "ep-new", demo_entity("3"))
     status, code, message = error_of(response)
@@ -117,6 +135,7 @@ async def test_create_missing_version_lists_registered(emulator_http: httpx.Asyn
     assert "ep-new" not in [e["name"] for e in listed]
 
 
+@pytest.mark.behaviour("config.registry-check")
 async def test_create_unknown_model_not_found(emulator_http: httpx.AsyncClient) -> None:
     response = await create(emulator_http, "ep-new", demo_entity(entity_name="main.default.nothing"))
     status, code, message = error_of(response)
@@ -124,6 +143,7 @@ async def test_create_unknown_model_not_found(emulator_http: httpx.AsyncClient) 
     assert "main.default.nothing" in message
 
 
+@pytest.mark.behaviour("config.registry-check")
 async def test_create_version_not_ready(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     workspace.models["main.default.demo_model"].versions[2].status = "PENDING_REGISTRATION"
     response = await create(emulator_http, "ep-new", demo_entity("2"))
@@ -132,6 +152,7 @@ async def test_create_version_not_ready(emulator_http: httpx.AsyncClient, worksp
     assert "PENDING_REGISTRATION" in message
 
 
+@pytest.mark.behaviour("config.endpoint-type-and-task")
 async def test_create_task_from_model_version(emulator_http: httpx.AsyncClient) -> None:
     entity = demo_entity("3", entity_name="main.apps.app_template")
     body = (await create(emulator_http, "ep-agent", entity)).json()
@@ -140,6 +161,7 @@ async def test_create_task_from_model_version(emulator_http: httpx.AsyncClient) 
     assert body["pending_config"]["served_entities"][0]["name"] == "app_template-3"
 
 
+@pytest.mark.behaviour("config.workload-types-per-cloud")
 async def test_create_gpu_type_not_on_cloud(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     workspace.cloud = "azure"
     entity = demo_entity(workload_type="GPU_MEDIUM", scale_to_zero_enabled=False)
@@ -152,17 +174,20 @@ async def test_create_gpu_type_not_on_cloud(emulator_http: httpx.AsyncClient, wo
     assert "ep-gpu" not in workspace.endpoints
 
 
+@pytest.mark.behaviour("config.workload-types-per-cloud")
 async def test_create_gpu_type_on_aws(emulator_http: httpx.AsyncClient) -> None:
     response = await create(emulator_http, "ep-gpu", demo_entity(workload_type="GPU_MEDIUM"))
     assert response.status_code == 200, response.text
 
 
+@pytest.mark.behaviour("config.workload-types-per-cloud")
 async def test_create_workload_types_override(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     workspace.workload_types = {"CPU"}
     response = await create(emulator_http, "ep-gpu", demo_entity(workload_type="GPU_SMALL"))
     assert error_of(response)[0] == 400
 
 
+@pytest.mark.behaviour("config.workload")
 async def test_create_rejects_tiny_size(emulator_http: httpx.AsyncClient) -> None:
     response = await create(emulator_http, "ep-tiny", demo_entity(workload_size="Tiny"))
     status, code, message = error_of(response)
@@ -170,6 +195,7 @@ async def test_create_rejects_tiny_size(emulator_http: httpx.AsyncClient) -> Non
     assert "Workload size 'Tiny' is not supported" in message
 
 
+@pytest.mark.behaviour("config.workload")
 async def test_create_rejects_unknown_workload_type(emulator_http: httpx.AsyncClient) -> None:
     response = await create(emulator_http, "ep-x", demo_entity(workload_type="TPU"))
     status, _, message = error_of(response)
@@ -177,12 +203,14 @@ async def test_create_rejects_unknown_workload_type(emulator_http: httpx.AsyncCl
     assert "TPU" in message
 
 
+@pytest.mark.behaviour("config.workload")
 async def test_create_size_and_concurrency_exclusive(emulator_http: httpx.AsyncClient) -> None:
     entity = demo_entity(max_provisioned_concurrency=8)
     response = await create(emulator_http, "ep-x", entity)
     assert error_of(response)[0] == 400
 
 
+@pytest.mark.behaviour("config.proto3-strings")
 async def test_create_accepts_proto3_strings(emulator_http: httpx.AsyncClient) -> None:
     first = demo_entity(name="a", scale_to_zero_enabled="false")
     second = demo_entity("2", name="b", scale_to_zero_enabled="TRUE")
@@ -207,6 +235,7 @@ async def test_create_accepts_proto3_strings(emulator_http: httpx.AsyncClient) -
     ]
 
 
+@pytest.mark.behaviour("config.proto3-strings")
 async def test_create_rejects_non_integer_string(emulator_http: httpx.AsyncClient) -> None:
     entity = demo_entity(min_provisioned_concurrency="four", max_provisioned_concurrency=8)
     del entity["workload_size"]
@@ -217,12 +246,14 @@ async def test_create_rejects_non_integer_string(emulator_http: httpx.AsyncClien
     assert "four" in message
 
 
+@pytest.mark.behaviour("config.environment-vars")
 async def test_create_environment_vars_returned(emulator_http: httpx.AsyncClient) -> None:
     env = {"MODE": "fast", "API_KEY": "{{secrets/app/key}}"}
     response = await create(emulator_http, "ep-env", demo_entity(environment_vars=env))
     assert response.json()["pending_config"]["served_entities"][0]["environment_vars"] == env
 
 
+@pytest.mark.behaviour("config.environment-vars")
 async def test_create_environment_vars_must_be_strings(emulator_http: httpx.AsyncClient) -> None:
     response = await create(emulator_http, "ep-env", demo_entity(environment_vars={"THREADS": 4}))
     status, _, message = error_of(response)
@@ -230,6 +261,7 @@ async def test_create_environment_vars_must_be_strings(emulator_http: httpx.Asyn
     assert "THREADS" in message
 
 
+@pytest.mark.behaviour("config.traffic")
 async def test_create_multiple_entities_need_routes(emulator_http: httpx.AsyncClient) -> None:
     response = await create(emulator_http, "ep-ab", demo_entity(), demo_entity("2"))
     status, _, message = error_of(response)
@@ -237,6 +269,7 @@ async def test_create_multiple_entities_need_routes(emulator_http: httpx.AsyncCl
     assert "traffic_config" in message
 
 
+@pytest.mark.behaviour("config.traffic")
 async def test_routes_must_sum_to_100(emulator_http: httpx.AsyncClient) -> None:
     routes = [
         {"served_entity_name": "demo_model-1", "traffic_percentage": 60},
@@ -250,6 +283,7 @@ async def test_routes_must_sum_to_100(emulator_http: httpx.AsyncClient) -> None:
     assert "90" in message
 
 
+@pytest.mark.behaviour("config.traffic")
 async def test_routes_must_name_entities(emulator_http: httpx.AsyncClient) -> None:
     routes = [{"served_model_name": "demo_model-9", "traffic_percentage": 100}]
     config = {"served_entities": [demo_entity()], "traffic_config": {"routes": routes}}
@@ -260,6 +294,7 @@ async def test_routes_must_name_entities(emulator_http: httpx.AsyncClient) -> No
     assert "demo_model-1" in message
 
 
+@pytest.mark.behaviour("naming.entity-name-unique")
 async def test_duplicate_entity_names_rejected(emulator_http: httpx.AsyncClient) -> None:
     routes = [{"served_entity_name": "demo_model-1", "traffic_percentage": 100}]
     config = {"served_entities": [demo_entity(), demo_entity()], "traffic_config": {"routes": routes}}
@@ -269,6 +304,7 @@ async def test_duplicate_entity_names_rejected(emulator_http: httpx.AsyncClient)
     assert "demo_model-1" in message
 
 
+@pytest.mark.behaviour("config.entity-limit")
 async def test_too_many_entities_rejected(emulator_http: httpx.AsyncClient) -> None:
     entities = [demo_entity(name=f"e{i}") for i in range(16)]
     response = await create(emulator_http, "ep-many", *entities)
@@ -277,6 +313,7 @@ async def test_too_many_entities_rejected(emulator_http: httpx.AsyncClient) -> N
     assert "15" in message
 
 
+@pytest.mark.behaviour("config.served-models")
 async def test_served_models_input_accepted(emulator_http: httpx.AsyncClient) -> None:
     model = {"model_name": "main.default.demo_model", "model_version": 2, "scale_to_zero_enabled": False}
     response = await emulator_http.post(ENDPOINTS, json={"name": "ep-old", "config": {"served_models": [model]}})
@@ -287,6 +324,7 @@ async def test_served_models_input_accepted(emulator_http: httpx.AsyncClient) ->
     assert pending["served_models"][0]["name"] == "demo_model-2"
 
 
+@pytest.mark.behaviour("config.served-models")
 async def test_model_name_in_served_entities_rejected(emulator_http: httpx.AsyncClient) -> None:
     entity = {"model_name": "main.default.demo_model", "model_version": "1", "scale_to_zero_enabled": True}
     response = await create(emulator_http, "ep-x", entity)
@@ -295,6 +333,7 @@ async def test_model_name_in_served_entities_rejected(emulator_http: httpx.Async
     assert "entity_name" in message
 
 
+@pytest.mark.behaviour("config.foundation-throughput")
 async def test_foundation_model_needs_throughput(emulator_http: httpx.AsyncClient) -> None:
     entity = {"entity_name": "system.ai.some_new_model", "entity_version": "1"}
     response = await create(emulator_http, "ep-fm", entity)
@@ -303,6 +342,7 @@ async def test_foundation_model_needs_throughput(emulator_http: httpx.AsyncClien
     assert "provisioned_model_units" in message
 
 
+@pytest.mark.behaviour("config.registry-check", "config.foundation-throughput")
 async def test_foundation_model_outside_registry_allowed(emulator_http: httpx.AsyncClient) -> None:
     entity = {"entity_name": "system.ai.some_new_model", "entity_version": "1", "provisioned_model_units": 50}
     response = await create(emulator_http, "ep-fm", entity)
@@ -312,6 +352,7 @@ async def test_foundation_model_outside_registry_allowed(emulator_http: httpx.As
     assert body["pending_config"]["served_entities"][0]["scale_to_zero_enabled"] is False
 
 
+@pytest.mark.behaviour("config.entity-mixing")
 async def test_foundation_and_custom_not_mixed(emulator_http: httpx.AsyncClient) -> None:
     foundation = {"entity_name": "system.ai.meta_llama_v3_1_8b_instruct", "entity_version": "1"}
     foundation["provisioned_model_units"] = 50
@@ -322,3 +363,45 @@ async def test_foundation_and_custom_not_mixed(emulator_http: httpx.AsyncClient)
     config = {"served_entities": [foundation, demo_entity()], "traffic_config": {"routes": routes}}
     response = await emulator_http.post(ENDPOINTS, json={"name": "ep-mix", "config": config})
     assert error_of(response)[0] == 400
+
+
+@pytest.mark.behaviour("naming.entity-name-unique")
+@pytest.mark.parametrize("name", ["has space", "dots.in.name", "slash/name"])
+async def test_entity_name_characters_checked(emulator_http: httpx.AsyncClient, name: str) -> None:
+    response = await create(emulator_http, "ep-new", demo_entity(name=name))
+    status, code, message = error_of(response)
+    assert status == 400
+    assert code == "INVALID_PARAMETER_VALUE"
+    assert f"Invalid served entity name '{name}'" in message
+
+
+@pytest.mark.behaviour("config.auto-capture")
+async def test_create_auto_capture_payload_table(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
+    capture = {"catalog_name": "main", "schema_name": "logs"}
+    config = {"served_entities": [demo_entity()], "auto_capture_config": capture}
+    response = await emulator_http.post(ENDPOINTS, json={"name": "ep-capture", "config": config})
+    assert response.status_code == 200, response.text
+    workspace.clock.advance(DEPLOY_SECONDS)
+    stored = (await get(emulator_http, "ep-capture"))["config"]["auto_capture_config"]
+    assert stored["table_name_prefix"] == "ep-capture"
+    assert stored["enabled"] is True
+    assert stored["state"] == {"payload_table": {"name": "ep-capture_payload", "status": "READY"}}
+    disabled = {"served_entities": [demo_entity()], "auto_capture_config": {"enabled": "false"}}
+    response = await emulator_http.post(ENDPOINTS, json={"name": "ep-off", "config": disabled})
+    assert response.json()["pending_config"]["auto_capture_config"]["state"]["payload_table"]["status"] == "DISABLED"
+    missing_schema = {"served_entities": [demo_entity()], "auto_capture_config": {"catalog_name": "main"}}
+    response = await emulator_http.post(ENDPOINTS, json={"name": "ep-bad", "config": missing_schema})
+    assert error_of(response)[0] == 400
+    assert "auto_capture_config.schema_name" in error_of(response)[2]
+
+
+@pytest.mark.behaviour("create.route-optimized")
+async def test_create_route_optimized_stored(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
+    response = await create(emulator_http, "ep-fast", demo_entity(), route_optimized=True)
+    assert response.status_code == 200, response.text
+    assert response.json()["route_optimized"] is True
+    workspace.clock.advance(DEPLOY_SECONDS)
+    body = await get(emulator_http, "ep-fast")
+    assert body["route_optimized"] is True
+    plain = await get(emulator_http, "databricks-app-template-serving")
+    assert plain["route_optimized"] is False

@@ -19,6 +19,7 @@ from tests.emulator.control_support import (
 pytestmark = pytest.mark.anyio
 
 
+@pytest.mark.behaviour("naming.default-entity-name", "config.endpoint-type-and-task")
 async def test_external_default_name_and_type(emulator_http: httpx.AsyncClient) -> None:
     response = await create(emulator_http, "ep-ext", external_entity("claude-3.5:beta"))
     assert response.status_code == 200, response.text
@@ -42,6 +43,7 @@ async def test_external_default_name_and_type(emulator_http: httpx.AsyncClient) 
         ("max_provisioned_throughput", 100),
     ],
 )
+@pytest.mark.behaviour("external.no-compute")
 async def test_external_rejects_compute_field(emulator_http: httpx.AsyncClient, field: str, value: Any) -> None:
     entity = {"name": "gpt-chat", **external_entity(), field: value}
     response = await create(emulator_http, "ep-ext", entity)
@@ -50,11 +52,13 @@ async def test_external_rejects_compute_field(emulator_http: httpx.AsyncClient, 
     assert field in message
 
 
+@pytest.mark.behaviour("external.no-compute")
 async def test_external_plain_entity_accepted(emulator_http: httpx.AsyncClient) -> None:
     response = await create(emulator_http, "ep-ext", {"name": "gpt-chat", **external_entity()})
     assert response.status_code == 200, response.text
 
 
+@pytest.mark.behaviour("config.entity-mixing")
 async def test_external_and_custom_not_mixed(emulator_http: httpx.AsyncClient) -> None:
     routes = [
         {"served_entity_name": "gpt-4o", "traffic_percentage": 50},
@@ -67,6 +71,7 @@ async def test_external_and_custom_not_mixed(emulator_http: httpx.AsyncClient) -
     assert "mixed" in message
 
 
+@pytest.mark.behaviour("config.entity-mixing")
 async def test_external_tasks_must_match(emulator_http: httpx.AsyncClient) -> None:
     routes = [
         {"served_entity_name": "gpt-4o", "traffic_percentage": 50},
@@ -80,6 +85,7 @@ async def test_external_tasks_must_match(emulator_http: httpx.AsyncClient) -> No
     assert "llm/v1/embeddings" in message
 
 
+@pytest.mark.behaviour("external.secrets")
 async def test_plaintext_secret_never_returned(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     entity = external_entity(openai_api_key_plaintext="sk-very-secret", openai_api_base="https://llm.example.com")
     response = await create(emulator_http, "ep-ext", entity)
@@ -97,6 +103,7 @@ async def test_plaintext_secret_never_returned(emulator_http: httpx.AsyncClient,
     assert stored.served_entities[0]["external_model"]["openai_config"]["openai_api_key_plaintext"] == "sk-very-secret"
 
 
+@pytest.mark.behaviour("external.secrets")
 async def test_nested_custom_secrets_hidden(emulator_http: httpx.AsyncClient) -> None:
     config = {
         "custom_provider_url": "https://llm.example.com/v1",
@@ -117,12 +124,14 @@ async def test_nested_custom_secrets_hidden(emulator_http: httpx.AsyncClient) ->
     assert "tkn-1" not in response.text
 
 
+@pytest.mark.behaviour("external.secrets")
 async def test_secret_reference_returned(emulator_http: httpx.AsyncClient) -> None:
     response = await create(emulator_http, "ep-ext", external_entity())
     shown = response.json()["pending_config"]["served_entities"][0]["external_model"]["openai_config"]
     assert shown == {"openai_api_key": "{{secrets/llm/openai}}"}
 
 
+@pytest.mark.behaviour("external.secrets")
 async def test_raw_key_in_reference_field_rejected(emulator_http: httpx.AsyncClient) -> None:
     response = await create(emulator_http, "ep-ext", external_entity(openai_api_key="sk-raw"))
     status, _, message = error_of(response)
@@ -131,6 +140,7 @@ async def test_raw_key_in_reference_field_rejected(emulator_http: httpx.AsyncCli
     assert "sk-raw" not in message
 
 
+@pytest.mark.behaviour("external.secrets")
 async def test_reference_and_plaintext_both_rejected(emulator_http: httpx.AsyncClient) -> None:
     entity = external_entity(openai_api_key="{{secrets/a/b}}", openai_api_key_plaintext="sk")
     assert error_of(await create(emulator_http, "ep-ext", entity))[0] == 400
@@ -158,6 +168,7 @@ async def test_reference_and_plaintext_both_rejected(emulator_http: httpx.AsyncC
         ),
     ],
 )
+@pytest.mark.behaviour("external.providers")
 async def test_external_model_validation(
     emulator_http: httpx.AsyncClient, external_model: dict[str, Any], named: str
 ) -> None:
@@ -167,6 +178,7 @@ async def test_external_model_validation(
     assert named in message
 
 
+@pytest.mark.behaviour("external.no-conversion")
 async def test_external_conversion_rejected(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-ext", external_entity())
     response = await update(emulator_http, "ep-ext", {"served_entities": [demo_entity()]})
@@ -176,6 +188,7 @@ async def test_external_conversion_rejected(emulator_http: httpx.AsyncClient, wo
     assert (await get(emulator_http, "ep-ext"))["state"]["config_update"] == "NOT_UPDATING"
 
 
+@pytest.mark.behaviour("external.secrets")
 async def test_external_update_keeps_secret_hidden(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-ext", external_entity())
     entity = external_entity("gpt-4.1", openai_api_key_plaintext="sk-new")

@@ -19,6 +19,7 @@ async def logs_of(http: httpx.AsyncClient, name: str, entity: str, kind: str = "
     return await http.get(f"{ENDPOINTS}/{name}/served-models/{entity}/{kind}")
 
 
+@pytest.mark.behaviour("logs.build-logs")
 async def test_build_logs_of_ready_entity(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     response = await logs_of(emulator_http, "ep-demo", "demo_model-1")
@@ -28,6 +29,7 @@ async def test_build_logs_of_ready_entity(emulator_http: httpx.AsyncClient, work
     assert "Container build succeeded." in logs
 
 
+@pytest.mark.behaviour("logs.build-logs", "state.update-failed")
 async def test_build_logs_show_failure(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     behaviour = workspace.endpoints["ep-demo"].behaviour
@@ -41,6 +43,7 @@ async def test_build_logs_show_failure(emulator_http: httpx.AsyncClient, workspa
     assert "succeeded" not in logs
 
 
+@pytest.mark.behaviour("logs.build-logs")
 async def test_build_logs_while_creating(emulator_http: httpx.AsyncClient) -> None:
     await create(emulator_http, "ep-new", demo_entity())
     logs = (await logs_of(emulator_http, "ep-new", "demo_model-1")).json()["logs"]
@@ -49,6 +52,7 @@ async def test_build_logs_while_creating(emulator_http: httpx.AsyncClient) -> No
     assert "failed" not in logs
 
 
+@pytest.mark.behaviour("logs.unknown-entity")
 async def test_logs_unknown_entity_lists_valid(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     routes = [
         {"served_entity_name": "a-1", "traffic_percentage": 50},
@@ -68,6 +72,7 @@ async def test_logs_unknown_entity_lists_valid(emulator_http: httpx.AsyncClient,
         assert "'b-1'" in message
 
 
+@pytest.mark.behaviour("delete.endpoint", "get.not-found")
 async def test_logs_of_deleted_endpoint(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-gone")
     await emulator_http.delete(f"{ENDPOINTS}/ep-gone")
@@ -77,12 +82,14 @@ async def test_logs_of_deleted_endpoint(emulator_http: httpx.AsyncClient, worksp
     assert "ep-gone" in message
 
 
+@pytest.mark.behaviour("logs.server-logs")
 async def test_server_logs_empty_before_ready(emulator_http: httpx.AsyncClient) -> None:
     await create(emulator_http, "ep-new", demo_entity())
     response = await logs_of(emulator_http, "ep-new", "demo_model-1", "logs")
     assert response.json() == {"logs": ""}
 
 
+@pytest.mark.behaviour("logs.server-logs", "query.usage-counters")
 async def test_server_logs_list_requests(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     usage = workspace.endpoints["ep-demo"].usage_of("demo_model-1")
@@ -93,6 +100,7 @@ async def test_server_logs_list_requests(emulator_http: httpx.AsyncClient, works
     assert logs.count("POST /invocations") == 2
 
 
+@pytest.mark.behaviour("admin.behaviour")
 async def test_logs_override_per_entity(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     behaviour = workspace.endpoints["ep-demo"].behaviour

@@ -12,6 +12,7 @@ async def metrics_of(http: httpx.AsyncClient, name: str) -> httpx.Response:
     return await http.get(f"{ENDPOINTS}/{name}/metrics", headers={"Accept": "text/plain"})
 
 
+@pytest.mark.behaviour("metrics.exposition")
 async def test_metrics_empty_without_traffic(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-idle")
     response = await metrics_of(emulator_http, "ep-idle")
@@ -20,6 +21,7 @@ async def test_metrics_empty_without_traffic(emulator_http: httpx.AsyncClient, w
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
 
 
+@pytest.mark.behaviour("metrics.exposition", "query.usage-counters")
 async def test_metrics_count_invocations(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     body = {"dataframe_split": {"columns": ["x"], "data": [[1.0]]}}
@@ -44,6 +46,7 @@ async def test_metrics_count_invocations(emulator_http: httpx.AsyncClient, works
     assert families["request_count"].type == "counter"
 
 
+@pytest.mark.behaviour("metrics.exposition")
 async def test_metrics_histogram_buckets(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     usage = workspace.endpoints["ep-demo"].usage_of("demo_model-1")
@@ -66,6 +69,7 @@ async def test_metrics_histogram_buckets(emulator_http: httpx.AsyncClient, works
     assert 'request_latency_ms_sum{served_entity="demo_model-1"} 120115.0' in text
 
 
+@pytest.mark.behaviour("metrics.exposition")
 async def test_metrics_cpu_follows_recent_traffic(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo", demo_entity(scale_to_zero_enabled=True))
     usage = workspace.endpoints["ep-demo"].usage_of("demo_model-1")
@@ -83,6 +87,7 @@ async def test_metrics_cpu_follows_recent_traffic(emulator_http: httpx.AsyncClie
     assert idle["provisioned_concurrent_requests_total"] == 0
 
 
+@pytest.mark.behaviour("admin.behaviour")
 async def test_metrics_override_text(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     workspace.endpoints["ep-demo"].behaviour.metrics = "# TYPE custom gauge\ncustom 1\n"
@@ -90,6 +95,7 @@ async def test_metrics_override_text(emulator_http: httpx.AsyncClient, workspace
     assert response.text == "# TYPE custom gauge\ncustom 1\n"
 
 
+@pytest.mark.behaviour("get.not-found")
 async def test_metrics_unknown_endpoint(emulator_http: httpx.AsyncClient) -> None:
     response = await metrics_of(emulator_http, "ep-none")
     assert response.status_code == 404

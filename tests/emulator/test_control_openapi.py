@@ -22,6 +22,7 @@ def request_schema(document: dict[str, Any], entity: str) -> dict[str, Any]:
     return schema
 
 
+@pytest.mark.behaviour("openapi.document")
 async def test_openapi_from_signature(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     entity = demo_entity(entity_name="main.default.turbine_failure", entity_version="2")
     await create_ready(emulator_http, workspace, "ep-turbine", entity)
@@ -46,6 +47,7 @@ async def test_openapi_from_signature(emulator_http: httpx.AsyncClient, workspac
     assert predictions["items"] == {"type": "integer", "format": "int64"}
 
 
+@pytest.mark.behaviour("openapi.document")
 async def test_openapi_schema_validates_bodies(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     schema = request_schema(json.loads((await openapi_of(emulator_http, "ep-demo")).text), "demo_model-1")
@@ -58,6 +60,7 @@ async def test_openapi_schema_validates_bodies(emulator_http: httpx.AsyncClient,
         validator.validate(example)
 
 
+@pytest.mark.behaviour("openapi.document")
 async def test_openapi_one_path_per_entity(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     routes = [
         {"served_entity_name": "demo_model-1", "traffic_percentage": 80},
@@ -73,6 +76,7 @@ async def test_openapi_one_path_per_entity(emulator_http: httpx.AsyncClient, wor
     ]
 
 
+@pytest.mark.behaviour("openapi.not-ready")
 async def test_openapi_not_ready(emulator_http: httpx.AsyncClient) -> None:
     await create(emulator_http, "ep-new", demo_entity())
     response = await openapi_of(emulator_http, "ep-new")
@@ -81,6 +85,7 @@ async def test_openapi_not_ready(emulator_http: httpx.AsyncClient) -> None:
     assert "not ready" in message
 
 
+@pytest.mark.behaviour("openapi.not-ready")
 async def test_openapi_needs_signature(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     model = RegisteredModel("main.default.unsigned", versions={1: ModelVersion(version=1)})
     workspace.models[model.full_name] = model
@@ -92,6 +97,7 @@ async def test_openapi_needs_signature(emulator_http: httpx.AsyncClient, workspa
     assert "signature" in message
 
 
+@pytest.mark.behaviour("openapi.document")
 async def test_openapi_chat_endpoint(emulator_http: httpx.AsyncClient) -> None:
     response = await openapi_of(emulator_http, "databricks-claude-sonnet-4-6")
     assert response.status_code == 200, response.text
@@ -100,6 +106,7 @@ async def test_openapi_chat_endpoint(emulator_http: httpx.AsyncClient) -> None:
     jsonschema.validate({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 5}, schema)
 
 
+@pytest.mark.behaviour("openapi.document")
 async def test_openapi_embeddings_endpoint(emulator_http: httpx.AsyncClient) -> None:
     response = await openapi_of(emulator_http, "databricks-gte-large-en")
     schema = request_schema(json.loads(response.text), "databricks-gte-large-en")
@@ -107,6 +114,7 @@ async def test_openapi_embeddings_endpoint(emulator_http: httpx.AsyncClient) -> 
     jsonschema.validate({"input": ["a", "b"]}, schema)
 
 
+@pytest.mark.behaviour("openapi.document")
 async def test_openapi_external_model(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-ext", external_entity(task="llm/v1/completions"))
     schema = request_schema(json.loads((await openapi_of(emulator_http, "ep-ext")).text), "gpt-4o")

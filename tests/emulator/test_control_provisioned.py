@@ -22,6 +22,7 @@ async def update_pt(http: httpx.AsyncClient, name: str, *entities: dict[str, Any
     return await http.put(f"{ENDPOINTS}/pt/{name}/config", json={"config": {"served_entities": list(entities)}})
 
 
+@pytest.mark.behaviour("pt.create")
 async def test_pt_create(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     response = await create_pt(emulator_http, "ep-pt", pt_entity("200", pt_term="COMMITMENT_TERM_1_MONTH"))
     assert response.status_code == 200, response.text
@@ -39,6 +40,7 @@ async def test_pt_create(emulator_http: httpx.AsyncClient, workspace: Workspace)
 
 
 @pytest.mark.parametrize("units", [0, -5, "many", None])
+@pytest.mark.behaviour("pt.create")
 async def test_pt_rejects_bad_units(emulator_http: httpx.AsyncClient, workspace: Workspace, units: Any) -> None:
     entity = pt_entity(units)
     if units is None:
@@ -50,6 +52,7 @@ async def test_pt_rejects_bad_units(emulator_http: httpx.AsyncClient, workspace:
     assert "ep-pt" not in workspace.endpoints
 
 
+@pytest.mark.behaviour("pt.create")
 async def test_pt_rejects_workload_fields(emulator_http: httpx.AsyncClient) -> None:
     response = await create_pt(emulator_http, "ep-pt", pt_entity(workload_size="Small"))
     status, _, message = error_of(response)
@@ -57,6 +60,7 @@ async def test_pt_rejects_workload_fields(emulator_http: httpx.AsyncClient) -> N
     assert "workload_size" in message
 
 
+@pytest.mark.behaviour("pt.create", "config.registry-check")
 async def test_pt_rejects_unknown_model(emulator_http: httpx.AsyncClient) -> None:
     response = await create_pt(emulator_http, "ep-pt", pt_entity(entity_name="main.default.nothing"))
     status, code, message = error_of(response)
@@ -64,12 +68,14 @@ async def test_pt_rejects_unknown_model(emulator_http: httpx.AsyncClient) -> Non
     assert "main.default.nothing" in message
 
 
+@pytest.mark.behaviour("pt.create")
 async def test_pt_accepts_registered_model(emulator_http: httpx.AsyncClient) -> None:
     response = await create_pt(emulator_http, "ep-pt", pt_entity(entity_name="main.default.demo_model"))
     assert response.status_code == 200, response.text
     assert response.json()["endpoint_type"] == "CUSTOM_MODEL"
 
 
+@pytest.mark.behaviour("pt.create")
 async def test_pt_requires_config(emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.post(f"{ENDPOINTS}/pt", json={"name": "ep-pt"})
     status, _, message = error_of(response)
@@ -77,6 +83,7 @@ async def test_pt_requires_config(emulator_http: httpx.AsyncClient) -> None:
     assert "config" in message
 
 
+@pytest.mark.behaviour("pt.update")
 async def test_pt_update_changes_units(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_pt(emulator_http, "ep-pt", pt_entity(100))
     conflict = await update_pt(emulator_http, "ep-pt", pt_entity(300))
@@ -90,6 +97,7 @@ async def test_pt_update_changes_units(emulator_http: httpx.AsyncClient, workspa
     assert entity["provisioned_model_units"] == 300
 
 
+@pytest.mark.behaviour("pt.update")
 async def test_pt_update_rejects_custom_endpoint(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     response = await update_pt(emulator_http, "ep-demo", pt_entity())
@@ -98,6 +106,7 @@ async def test_pt_update_rejects_custom_endpoint(emulator_http: httpx.AsyncClien
     assert "/config" in message
 
 
+@pytest.mark.behaviour("pt.update", "get.not-found")
 async def test_pt_update_missing_endpoint(emulator_http: httpx.AsyncClient) -> None:
     response = await update_pt(emulator_http, "ep-none", pt_entity())
     assert error_of(response)[:2] == (404, "RESOURCE_DOES_NOT_EXIST")

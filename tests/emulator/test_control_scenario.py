@@ -9,7 +9,7 @@ from emulator import Workspace, apply_scenario, seeded_workspace
 from emulator.scenario import ScenarioError
 from tests.emulator.control_support import ENDPOINTS, get
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.behaviour("scenario.format")]
 
 DEMO = {"entity_name": "main.default.demo_model", "workload_size": "Small", "scale_to_zero_enabled": True}
 
@@ -50,6 +50,7 @@ def state_of(body: dict[str, Any]) -> tuple[str, str]:
     return body["state"]["ready"], body["state"]["config_update"]
 
 
+@pytest.mark.behaviour("state.update-failed")
 async def test_scenario_failed_update(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     apply_scenario(workspace, SCENARIO)
     body = await get(emulator_http, "ep-failed")
@@ -63,6 +64,7 @@ async def test_scenario_failed_update(emulator_http: httpx.AsyncClient, workspac
     }
 
 
+@pytest.mark.behaviour("state.update-failed", "state.deploy-delay")
 async def test_scenario_update_in_flight(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     apply_scenario(workspace, SCENARIO)
     assert state_of(await get(emulator_http, "ep-updating")) == ("READY", "IN_PROGRESS")
@@ -72,6 +74,7 @@ async def test_scenario_update_in_flight(emulator_http: httpx.AsyncClient, works
     assert body["pending_config"]["served_entities"][0]["state"]["deployment_state_message"] == "OOM"
 
 
+@pytest.mark.behaviour("state.warmup")
 async def test_scenario_warmup(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     apply_scenario(workspace, SCENARIO)
     assert state_of(await get(emulator_http, "ep-warm")) == ("NOT_READY", "NOT_UPDATING")
@@ -120,6 +123,7 @@ def test_scenario_invalid_pending_state(workspace: Workspace) -> None:
         apply_scenario(workspace, bad)
 
 
+@pytest.mark.behaviour("foundation.pay-per-token")
 async def test_seed_endpoints_ready(emulator_http: httpx.AsyncClient) -> None:
     endpoints = (await emulator_http.get(ENDPOINTS)).json()["endpoints"]
     assert endpoints
@@ -127,6 +131,7 @@ async def test_seed_endpoints_ready(emulator_http: httpx.AsyncClient) -> None:
         assert state_of(endpoint) == ("READY", "NOT_UPDATING"), endpoint["name"]
 
 
+@pytest.mark.behaviour("foundation.pay-per-token", "config.endpoint-type-and-task")
 async def test_seed_fm_and_look_alike(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     fm = await get(emulator_http, "databricks-claude-sonnet-4-6")
     assert "id" not in fm

@@ -44,6 +44,9 @@ def demo(version: str) -> ServedEntityInput:
     )
 
 
+@pytest.mark.behaviour(
+    "create.sdk-config-name", "state.deploy-delay", "update.waiter-fields", "create.settings-at-creation"
+)
 def test_sdk_create_and_wait(sdk: WorkspaceClient, workspace: Workspace) -> None:
     config = EndpointCoreConfigInput(name="ep-sdk", served_entities=[demo("1")])
     waiter = sdk.serving_endpoints.create("ep-sdk", config=config, tags=[EndpointTag(key="team", value="ml")])
@@ -59,6 +62,7 @@ def test_sdk_create_and_wait(sdk: WorkspaceClient, workspace: Workspace) -> None
     assert endpoint.tags == [EndpointTag(key="team", value="ml")]
 
 
+@pytest.mark.behaviour("state.update-conflict", "update.replaces-config")
 def test_sdk_update_config(sdk: WorkspaceClient, workspace: Workspace) -> None:
     sdk.serving_endpoints.create("ep-sdk", config=EndpointCoreConfigInput(name="ep-sdk", served_entities=[demo("1")]))
     workspace.clock.advance(DEPLOY_SECONDS)
@@ -71,6 +75,7 @@ def test_sdk_update_config(sdk: WorkspaceClient, workspace: Workspace) -> None:
     assert endpoint.config.config_version == 2
 
 
+@pytest.mark.behaviour("config.registry-check")
 def test_sdk_unknown_version(sdk: WorkspaceClient, workspace: Workspace) -> None:
     with pytest.raises(NotFound, match="Registered versions: 1, 2"):
         sdk.serving_endpoints.create(
@@ -79,6 +84,7 @@ def test_sdk_unknown_version(sdk: WorkspaceClient, workspace: Workspace) -> None
     assert "ep-sdk" not in workspace.endpoints
 
 
+@pytest.mark.behaviour("tags.patch", "gateway.config", "logs.build-logs", "openapi.document", "metrics.exposition")
 def test_sdk_settings_logs_and_schema(sdk: WorkspaceClient, workspace: Workspace) -> None:
     sdk.serving_endpoints.create("ep-sdk", config=EndpointCoreConfigInput(name="ep-sdk", served_entities=[demo("1")]))
     workspace.clock.advance(DEPLOY_SECONDS)
@@ -101,6 +107,7 @@ def test_sdk_settings_logs_and_schema(sdk: WorkspaceClient, workspace: Workspace
     assert metrics.contents.read() == b""
 
 
+@pytest.mark.behaviour("pt.create")
 def test_sdk_provisioned_throughput(sdk: WorkspaceClient, workspace: Workspace) -> None:
     entity = PtServedModel(
         entity_name="system.ai.meta_llama_v3_1_8b_instruct", entity_version="1", provisioned_model_units=50

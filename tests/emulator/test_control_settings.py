@@ -31,6 +31,7 @@ async def patch_telemetry(http: httpx.AsyncClient, name: str, body: dict[str, An
     return await http.patch(f"{ENDPOINTS}/{name}/telemetry-config", json=body)
 
 
+@pytest.mark.behaviour("tags.patch")
 async def test_tags_upsert_and_delete(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo", tags=[{"key": "team", "value": "ml"}])
     body = {"add_tags": [{"key": "team", "value": "platform"}, {"key": "cost", "value": "42"}, {"key": "flag"}]}
@@ -44,6 +45,7 @@ async def test_tags_upsert_and_delete(emulator_http: httpx.AsyncClient, workspac
     assert (await get(emulator_http, "ep-demo"))["tags"] == response.json()["tags"]
 
 
+@pytest.mark.behaviour("tags.patch")
 async def test_tags_reject_bad_items(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     response = await patch_tags(emulator_http, "ep-demo", {"add_tags": [{"value": "x"}]})
@@ -55,6 +57,7 @@ async def test_tags_reject_bad_items(emulator_http: httpx.AsyncClient, workspace
     assert workspace.endpoints["ep-demo"].tags == {}
 
 
+@pytest.mark.behaviour("notifications.patch")
 async def test_notifications_patch(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     notifications = {"on_update_failure": ["oncall@example.com"], "on_update_success": []}
@@ -69,6 +72,7 @@ async def test_notifications_patch(emulator_http: httpx.AsyncClient, workspace: 
     assert "not-an-email" in message
 
 
+@pytest.mark.behaviour("telemetry.patch")
 async def test_telemetry_patch_returns_endpoint(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     telemetry = {
@@ -88,6 +92,7 @@ async def test_telemetry_patch_returns_endpoint(emulator_http: httpx.AsyncClient
     assert "telemetry_config" not in cleared.json()
 
 
+@pytest.mark.behaviour("telemetry.patch")
 async def test_telemetry_rejects_external_model(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-ext", external_entity())
     response = await patch_telemetry(emulator_http, "ep-ext", {"telemetry_config": {}})
@@ -96,6 +101,7 @@ async def test_telemetry_rejects_external_model(emulator_http: httpx.AsyncClient
     assert "EXTERNAL_MODELS" in message
 
 
+@pytest.mark.behaviour("telemetry.patch")
 async def test_telemetry_rejects_no_config(emulator_http: httpx.AsyncClient) -> None:
     await create(emulator_http, "ep-empty")
     response = await patch_telemetry(emulator_http, "ep-empty", {"telemetry_config": {}})
@@ -104,6 +110,7 @@ async def test_telemetry_rejects_no_config(emulator_http: httpx.AsyncClient) -> 
     assert "NO_CONFIG" in message
 
 
+@pytest.mark.behaviour("telemetry.patch", "state.update-conflict")
 async def test_telemetry_conflicts_while_updating(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     await update(emulator_http, "ep-demo", {"served_entities": [demo_entity("2")]})
@@ -113,6 +120,7 @@ async def test_telemetry_conflicts_while_updating(emulator_http: httpx.AsyncClie
     assert "telemetry" in message
 
 
+@pytest.mark.behaviour("telemetry.patch")
 async def test_telemetry_rejects_bad_values(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     for telemetry, named in [
@@ -126,6 +134,7 @@ async def test_telemetry_rejects_bad_values(emulator_http: httpx.AsyncClient, wo
         assert named in message
 
 
+@pytest.mark.behaviour("gateway.config")
 async def test_gateway_full_replacement(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     first = {
@@ -147,6 +156,7 @@ async def test_gateway_full_replacement(emulator_http: httpx.AsyncClient, worksp
     assert "ai_gateway" not in await get(emulator_http, "ep-demo")
 
 
+@pytest.mark.behaviour("gateway.config")
 async def test_gateway_fills_table_prefix(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     table = {"catalog_name": "main", "schema_name": "logs", "enabled": True}
@@ -154,6 +164,7 @@ async def test_gateway_fills_table_prefix(emulator_http: httpx.AsyncClient, work
     assert response.json()["inference_table_config"]["table_name_prefix"] == "ep-demo"
 
 
+@pytest.mark.behaviour("gateway.config")
 async def test_gateway_table_rename_needs_disable(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     table = {"catalog_name": "main", "schema_name": "logs", "enabled": True}
@@ -181,6 +192,7 @@ async def test_gateway_table_rename_needs_disable(emulator_http: httpx.AsyncClie
         ({"quota": {}}, "quota"),
     ],
 )
+@pytest.mark.behaviour("gateway.config-validation")
 async def test_gateway_rejects_invalid(
     emulator_http: httpx.AsyncClient, workspace: Workspace, gateway: dict[str, Any], named: str
 ) -> None:
@@ -192,6 +204,7 @@ async def test_gateway_rejects_invalid(
     assert workspace.endpoints["ep-demo"].ai_gateway is None
 
 
+@pytest.mark.behaviour("settings.managed-endpoints")
 async def test_gateway_on_system_endpoint_stored(emulator_http: httpx.AsyncClient) -> None:
     limits = {"rate_limits": [{"key": "endpoint", "calls": 100, "renewal_period": "minute"}]}
     response = await put_gateway(emulator_http, FM_CHAT, limits)
@@ -199,6 +212,7 @@ async def test_gateway_on_system_endpoint_stored(emulator_http: httpx.AsyncClien
     assert (await get(emulator_http, FM_CHAT))["ai_gateway"] == limits
 
 
+@pytest.mark.behaviour("gateway.agent-endpoints")
 async def test_gateway_agent_allows_tables_only(emulator_http: httpx.AsyncClient) -> None:
     name = "databricks-app-template-serving"
     limits = {"rate_limits": [{"calls": 5, "renewal_period": "minute"}]}
@@ -210,6 +224,7 @@ async def test_gateway_agent_allows_tables_only(emulator_http: httpx.AsyncClient
     assert (await put_gateway(emulator_http, name, usage)).status_code == 200
 
 
+@pytest.mark.behaviour("rate-limits.legacy", "get.detailed")
 async def test_legacy_rate_limits_not_echoed(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     limits = [{"calls": 10, "key": "endpoint", "renewal_period": "minute"}]
@@ -220,6 +235,7 @@ async def test_legacy_rate_limits_not_echoed(emulator_http: httpx.AsyncClient, w
     assert "rate_limits" not in await get(emulator_http, "ep-demo")
 
 
+@pytest.mark.behaviour("rate-limits.legacy")
 async def test_legacy_rate_limits_ignored_on_fm(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     limits = [{"calls": 10, "key": "endpoint", "renewal_period": "minute"}]
     response = await emulator_http.put(f"{ENDPOINTS}/{FM_CHAT}/rate-limits", json={"rate_limits": limits})
@@ -229,6 +245,7 @@ async def test_legacy_rate_limits_ignored_on_fm(emulator_http: httpx.AsyncClient
     assert workspace.endpoints[FM_CHAT].ai_gateway is None
 
 
+@pytest.mark.behaviour("rate-limits.legacy")
 async def test_legacy_rate_limits_validated(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     limits = [{"calls": 10, "key": "user_group", "renewal_period": "minute"}]
@@ -238,6 +255,7 @@ async def test_legacy_rate_limits_validated(emulator_http: httpx.AsyncClient, wo
     assert "user_group" in message
 
 
+@pytest.mark.behaviour("create.settings-at-creation")
 async def test_create_stores_settings(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     gateway = {"usage_tracking_config": {"enabled": True}}
     notifications = {"on_update_success": ["me@example.com"]}
@@ -250,6 +268,7 @@ async def test_create_stores_settings(emulator_http: httpx.AsyncClient, workspac
     assert workspace.endpoints["ep-demo"].rate_limits == [{"calls": 3, "renewal_period": "minute", "key": "endpoint"}]
 
 
+@pytest.mark.behaviour("create.settings-at-creation")
 async def test_create_with_bad_setting_creates_nothing(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     response = await create(emulator_http, "ep-demo", demo_entity(), ai_gateway={"rate_limits": [{"calls": 1}]})
     assert error_of(response)[0] == 400

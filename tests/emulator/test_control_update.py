@@ -22,6 +22,7 @@ def deployments(body: dict[str, object], key: str) -> dict[str, str]:
     return {e["name"]: e["state"]["deployment"] for e in config["served_entities"]}
 
 
+@pytest.mark.behaviour("update.replaces-config")
 async def test_update_replaces_entity_list(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     response = await update(emulator_http, "ep-demo", {"served_entities": [demo_entity("2")]})
@@ -38,6 +39,7 @@ async def test_update_replaces_entity_list(emulator_http: httpx.AsyncClient, wor
     assert body["config"]["traffic_config"]["routes"][0]["served_entity_name"] == "demo_model-2"
 
 
+@pytest.mark.behaviour("state.update-conflict")
 async def test_update_while_in_progress_conflicts(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     await update(emulator_http, "ep-demo", {"served_entities": [demo_entity("2")]})
@@ -50,6 +52,7 @@ async def test_update_while_in_progress_conflicts(emulator_http: httpx.AsyncClie
     assert pending.config.served_entities[0]["entity_version"] == "2"
 
 
+@pytest.mark.behaviour("config.scale-to-zero-on-update")
 async def test_update_requires_scale_to_zero(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     entity = demo_entity("2")
@@ -61,6 +64,7 @@ async def test_update_requires_scale_to_zero(emulator_http: httpx.AsyncClient, w
     assert workspace.endpoints["ep-demo"].pending is None
 
 
+@pytest.mark.behaviour("config.scale-to-zero-on-update")
 async def test_update_accepts_explicit_false(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     response = await update(
@@ -70,6 +74,7 @@ async def test_update_accepts_explicit_false(emulator_http: httpx.AsyncClient, w
     assert response.json()["pending_config"]["served_entities"][0]["scale_to_zero_enabled"] is False
 
 
+@pytest.mark.behaviour("create.unknown-fields")
 async def test_update_rejects_echoed_read_only(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     current = await create_ready(emulator_http, workspace, "ep-demo")
     echoed = current["config"]["served_entities"][0]
@@ -80,6 +85,7 @@ async def test_update_rejects_echoed_read_only(emulator_http: httpx.AsyncClient,
         assert field in message
 
 
+@pytest.mark.behaviour("create.unknown-fields")
 async def test_update_rejects_separate_api_field(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     body = {"served_entities": [demo_entity("2")], "tags": [{"key": "team", "value": "ml"}]}
@@ -90,6 +96,7 @@ async def test_update_rejects_separate_api_field(emulator_http: httpx.AsyncClien
     assert "/tags" in message
 
 
+@pytest.mark.behaviour("state.update-failed")
 async def test_failed_update_keeps_old_config(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     behaviour = workspace.endpoints["ep-demo"].behaviour
@@ -116,6 +123,7 @@ async def test_failed_update_keeps_old_config(emulator_http: httpx.AsyncClient, 
     assert retry.json()["pending_config"]["config_version"] == 3
 
 
+@pytest.mark.behaviour("state.update-cancelled")
 async def test_cancelled_update_reports_aborted(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     workspace.endpoints["ep-demo"].behaviour.next_update_outcome = "cancelled"
@@ -126,6 +134,7 @@ async def test_cancelled_update_reports_aborted(emulator_http: httpx.AsyncClient
     assert deployments(endpoint, "pending_config") == {"demo_model-2": "DEPLOYMENT_ABORTED"}
 
 
+@pytest.mark.behaviour("state.scripted-outcomes")
 async def test_stuck_update_stays_in_progress(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     workspace.endpoints["ep-demo"].behaviour.next_update_outcome = "stuck"
@@ -136,6 +145,7 @@ async def test_stuck_update_stays_in_progress(emulator_http: httpx.AsyncClient, 
     assert deployments(endpoint, "pending_config") == {"demo_model-2": "DEPLOYMENT_CREATING"}
 
 
+@pytest.mark.behaviour("state.scripted-outcomes")
 async def test_outcome_read_when_update_starts(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create(emulator_http, "ep-new", demo_entity())
     workspace.endpoints["ep-new"].behaviour.next_update_outcome = "failed"
@@ -143,6 +153,7 @@ async def test_outcome_read_when_update_starts(emulator_http: httpx.AsyncClient,
     assert (await get(emulator_http, "ep-new"))["state"]["config_update"] == "NOT_UPDATING"
 
 
+@pytest.mark.behaviour("state.warmup")
 async def test_warmup_shows_not_ready_not_updating(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create(emulator_http, "ep-new", demo_entity())
     workspace.endpoints["ep-new"].behaviour.warmup_seconds = 120
@@ -157,6 +168,7 @@ async def test_warmup_shows_not_ready_not_updating(emulator_http: httpx.AsyncCli
     assert deployments(ready, "config") == {"demo_model-1": "DEPLOYMENT_READY"}
 
 
+@pytest.mark.behaviour("state.deploy-delay")
 async def test_deploy_seconds_zero_is_immediate(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     workspace.endpoints["ep-demo"].behaviour.deploy_seconds = 0
@@ -165,6 +177,7 @@ async def test_deploy_seconds_zero_is_immediate(emulator_http: httpx.AsyncClient
     assert response.json()["config"]["config_version"] == 2
 
 
+@pytest.mark.behaviour("state.entity-origin")
 async def test_unchanged_entity_keeps_creation_time(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     first = await create_ready(emulator_http, workspace, "ep-demo")
     created = first["config"]["served_entities"][0]["creation_timestamp"]
@@ -180,6 +193,7 @@ async def test_unchanged_entity_keeps_creation_time(emulator_http: httpx.AsyncCl
     assert times["demo_model-2"] == created + (DEPLOY_SECONDS + 60) * 1000
 
 
+@pytest.mark.behaviour("get.not-found")
 async def test_update_missing_endpoint(emulator_http: httpx.AsyncClient) -> None:
     response = await update(emulator_http, "ep-none", {"served_entities": [demo_entity()]})
     status, code, message = error_of(response)
@@ -187,11 +201,13 @@ async def test_update_missing_endpoint(emulator_http: httpx.AsyncClient) -> None
     assert "ep-none" in message
 
 
+@pytest.mark.behaviour("settings.managed-endpoints")
 async def test_update_system_endpoint_forbidden(emulator_http: httpx.AsyncClient) -> None:
     response = await update(emulator_http, "databricks-claude-sonnet-4-6", {"served_entities": [demo_entity()]})
     assert error_of(response)[:2] == (403, "PERMISSION_DENIED")
 
 
+@pytest.mark.behaviour("delete.endpoint")
 async def test_delete_removes_endpoint(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo")
     response = await emulator_http.delete(f"{ENDPOINTS}/ep-demo")
@@ -201,6 +217,7 @@ async def test_delete_removes_endpoint(emulator_http: httpx.AsyncClient, workspa
     assert (await emulator_http.delete(f"{ENDPOINTS}/ep-demo")).status_code == 404
 
 
+@pytest.mark.behaviour("list.summaries", "foundation.pay-per-token")
 async def test_list_shows_summaries(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await create_ready(emulator_http, workspace, "ep-demo", tags=[{"key": "team", "value": "ml"}])
     endpoints = {e["name"]: e for e in (await emulator_http.get(ENDPOINTS)).json()["endpoints"]}

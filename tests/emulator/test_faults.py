@@ -37,6 +37,7 @@ async def _add(http: httpx.AsyncClient, spec: dict[str, Any]) -> dict[str, Any]:
     return added
 
 
+@pytest.mark.behaviour("faults.status", "errors.retry-after")
 async def test_fault_status_burst_then_recovers(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     spec = {"kind": "status", "status": 429, "retry_after": 2, "count": 2, "endpoint": FM_ENDPOINT}
     added = await _add(emulator_http, spec)
@@ -54,6 +55,7 @@ async def test_fault_status_burst_then_recovers(emulator_http: httpx.AsyncClient
     assert [r.status for r in workspace.request_log] == [429, 429, 200]
 
 
+@pytest.mark.behaviour("faults.status")
 async def test_fault_custom_error(emulator_http: httpx.AsyncClient) -> None:
     spec = {"kind": "status", "status": 503, "error_code": "TEMPORARILY_UNAVAILABLE", "message": "Try later."}
     await _add(emulator_http, spec)
@@ -64,6 +66,7 @@ async def test_fault_custom_error(emulator_http: httpx.AsyncClient) -> None:
     assert (await emulator_http.get("/api/2.0/serving-endpoints")).status_code == 503
 
 
+@pytest.mark.behaviour("faults.matching")
 async def test_fault_matches_endpoint(emulator_http: httpx.AsyncClient) -> None:
     await _add(emulator_http, {"kind": "status", "status": 500, "endpoint": FM_ENDPOINT})
     assert (await emulator_http.get(f"/api/2.0/serving-endpoints/{OTHER_ENDPOINT}")).status_code == 200
@@ -75,6 +78,7 @@ async def test_fault_matches_endpoint(emulator_http: httpx.AsyncClient) -> None:
     assert invocation.status_code == 500
 
 
+@pytest.mark.behaviour("faults.matching")
 async def test_fault_matches_method_and_path(emulator_http: httpx.AsyncClient) -> None:
     await _add(emulator_http, {"kind": "status", "status": 503, "method": "post", "path": "/invocations$"})
     assert (await emulator_http.get(f"/api/2.0/serving-endpoints/{FM_ENDPOINT}")).status_code == 200
@@ -82,6 +86,7 @@ async def test_fault_matches_method_and_path(emulator_http: httpx.AsyncClient) -
     assert response.status_code == 503
 
 
+@pytest.mark.behaviour("faults.matching")
 async def test_fault_openai_route_matches_model(emulator_http: httpx.AsyncClient) -> None:
     await _add(emulator_http, {"kind": "status", "status": 429, "endpoint": FM_ENDPOINT})
     other = {"model": OTHER_ENDPOINT, "input": ["text"]}
@@ -90,6 +95,7 @@ async def test_fault_openai_route_matches_model(emulator_http: httpx.AsyncClient
     assert (await emulator_http.post("/serving-endpoints/chat/completions", json=chat)).status_code == 429
 
 
+@pytest.mark.behaviour("faults.matching")
 def test_fault_endpoint_name_of_paths(workspace: Workspace) -> None:
     assert endpoint_name_of(workspace, "/api/2.0/serving-endpoints/ep-a/config", b"") == "ep-a"
     assert endpoint_name_of(workspace, "/api/2.0/serving-endpoints/pt/ep-a/config", b"") == "ep-a"
@@ -105,6 +111,7 @@ def test_fault_endpoint_name_of_paths(workspace: Workspace) -> None:
     assert endpoint_name_of(workspace, permissions_path, b"") == endpoint.name
 
 
+@pytest.mark.behaviour("faults.latency")
 async def test_fault_latency_delays(emulator_http: httpx.AsyncClient) -> None:
     await _add(emulator_http, {"kind": "latency", "seconds": 0.3, "count": 1})
     started = time.monotonic()
@@ -117,6 +124,7 @@ async def test_fault_latency_delays(emulator_http: httpx.AsyncClient) -> None:
     assert time.monotonic() - started < 0.3
 
 
+@pytest.mark.behaviour("faults.latency", "faults.status")
 async def test_fault_latency_combines_with_status(emulator_http: httpx.AsyncClient) -> None:
     await _add(emulator_http, {"kind": "latency", "seconds": 0.2})
     await _add(emulator_http, {"kind": "status", "status": 503})
@@ -127,6 +135,7 @@ async def test_fault_latency_combines_with_status(emulator_http: httpx.AsyncClie
     assert time.monotonic() - started >= 0.2
 
 
+@pytest.mark.behaviour("faults.timeout")
 async def test_fault_timeout_answers_504(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     await _add(emulator_http, {"kind": "timeout", "seconds": 0.2, "count": 1})
     started = time.monotonic()
@@ -138,6 +147,7 @@ async def test_fault_timeout_answers_504(emulator_http: httpx.AsyncClient, works
     assert workspace.request_log[-1].status == 504
 
 
+@pytest.mark.behaviour("faults.timeout")
 async def test_fault_timeout_real_socket(live: EmulatorServer) -> None:
     async with httpx.AsyncClient(base_url=live.url, headers=AUTH) as http:
         await _add(http, {"kind": "timeout", "seconds": 60, "count": 1})
@@ -150,6 +160,7 @@ async def test_fault_timeout_real_socket(live: EmulatorServer) -> None:
     assert response.status_code == 200
 
 
+@pytest.mark.behaviour("faults.reset")
 async def test_fault_reset_real_socket(live: EmulatorServer, workspace: Workspace) -> None:
     async with httpx.AsyncClient(base_url=live.url, headers=AUTH) as http:
         await _add(http, {"kind": "reset", "count": 1, "path": "^/api/2.0/serving-endpoints$"})
@@ -161,6 +172,7 @@ async def test_fault_reset_real_socket(live: EmulatorServer, workspace: Workspac
     assert [r.path for r in workspace.request_log] == ["/api/2.0/serving-endpoints"] * 2
 
 
+@pytest.mark.behaviour("faults.reset")
 async def test_fault_reset_in_process(emulator_http: httpx.AsyncClient) -> None:
     await _add(emulator_http, {"kind": "reset", "count": 1})
     with pytest.raises(ConnectionResetError):
@@ -168,6 +180,7 @@ async def test_fault_reset_in_process(emulator_http: httpx.AsyncClient) -> None:
     assert (await emulator_http.get("/api/2.0/serving-endpoints")).status_code == 200
 
 
+@pytest.mark.behaviour("faults.html")
 async def test_fault_html_body(emulator_http: httpx.AsyncClient) -> None:
     await _add(emulator_http, {"kind": "html"})
     response = await emulator_http.get("/api/2.0/serving-endpoints")
@@ -176,6 +189,7 @@ async def test_fault_html_body(emulator_http: httpx.AsyncClient) -> None:
     assert "<title>502 Bad Gateway</title>" in response.text
 
 
+@pytest.mark.behaviour("faults.malformed-json")
 async def test_fault_malformed_json(emulator_http: httpx.AsyncClient) -> None:
     await _add(emulator_http, {"kind": "malformed_json", "endpoint": FM_ENDPOINT})
     response = await emulator_http.post(f"/serving-endpoints/{FM_ENDPOINT}/invocations", json={})
@@ -185,6 +199,7 @@ async def test_fault_malformed_json(emulator_http: httpx.AsyncClient) -> None:
         json.loads(response.text)
 
 
+@pytest.mark.behaviour("faults.admin")
 async def test_fault_batch_and_clear(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     batch = {"faults": [{"kind": "html"}, {"kind": "latency", "seconds": 0}]}
     response = await emulator_http.post(FAULTS, json=batch)
@@ -194,6 +209,7 @@ async def test_fault_batch_and_clear(emulator_http: httpx.AsyncClient, workspace
     assert (await emulator_http.get("/api/2.0/serving-endpoints")).status_code == 200
 
 
+@pytest.mark.behaviour("faults.matching")
 async def test_fault_skips_admin_paths(emulator_http: httpx.AsyncClient) -> None:
     await _add(emulator_http, {"kind": "status", "status": 500})
     assert (await emulator_http.get(FAULTS)).status_code == 200
@@ -215,6 +231,7 @@ async def test_fault_skips_admin_paths(emulator_http: httpx.AsyncClient) -> None
         ({"kind": "status", "retry_after": "soon"}, "'retry_after' must be a number >= 0"),
     ],
 )
+@pytest.mark.behaviour("faults.admin")
 async def test_fault_invalid_spec(
     emulator_http: httpx.AsyncClient, workspace: Workspace, spec: dict[str, Any], expected: str
 ) -> None:
@@ -224,6 +241,7 @@ async def test_fault_invalid_spec(
     assert workspace.faults == []
 
 
+@pytest.mark.behaviour("faults.admin", "faults.timeout")
 def test_fault_parse_defaults() -> None:
     fault = parse_fault({"kind": "timeout", "seconds": 1})
     assert (fault.status, fault.error_code, fault.count, fault.remaining) == (504, "DEADLINE_EXCEEDED", None, None)
@@ -231,6 +249,7 @@ def test_fault_parse_defaults() -> None:
         parse_fault(["status"])
 
 
+@pytest.mark.behaviour("faults.admin", "scenario.format")
 def test_fault_from_scenario_file(tmp_path: Path) -> None:
     scenario = tmp_path / "flaky.yaml"
     scenario.write_text(
@@ -254,6 +273,7 @@ def test_fault_from_scenario_file(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.behaviour("faults.admin", "scenario.format")
 def test_fault_invalid_in_scenario_file(tmp_path: Path) -> None:
     scenario = tmp_path / "broken.yaml"
     scenario.write_text("faults:\n- kind: status\n  status: 42\n", encoding="utf-8")
@@ -261,6 +281,7 @@ def test_fault_invalid_in_scenario_file(tmp_path: Path) -> None:
         seeded_workspace(scenario, time_scale=0)
 
 
+@pytest.mark.behaviour("faults.matching", "streaming.sse")
 async def test_fault_present_keeps_streams_whole(emulator_http: httpx.AsyncClient, workspace: Workspace) -> None:
     # A fault that matches nothing still makes the middleware read and replay the body.
     await _add(emulator_http, {"kind": "status", "path": "^/nowhere$"})

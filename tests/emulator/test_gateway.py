@@ -35,6 +35,7 @@ async def statuses(http: httpx.AsyncClient, count: int, headers: dict[str, str] 
     return [(await http.post(PATH, json=chat(), headers=headers)).status_code for _ in range(count)]
 
 
+@pytest.mark.behaviour("gateway.rate-limits", "errors.retry-after")
 async def test_gateway_endpoint_calls_limit(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     set_gateway(workspace, limits({"key": "endpoint", "calls": 2}))
     assert await statuses(emulator_http, 2) == [200, 200]
@@ -49,6 +50,7 @@ async def test_gateway_endpoint_calls_limit(workspace: Workspace, emulator_http:
     assert await statuses(emulator_http, 3) == [200, 200, 429]
 
 
+@pytest.mark.behaviour("gateway.rate-limits")
 async def test_gateway_user_limit_per_principal(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     set_gateway(workspace, limits({"key": "user", "principal": "alice@example.com", "calls": 1}))
     assert await statuses(emulator_http, 2, ALICE) == [200, 429]
@@ -57,6 +59,7 @@ async def test_gateway_user_limit_per_principal(workspace: Workspace, emulator_h
     assert await statuses(emulator_http, 3, BOB) == [200, 200, 200]
 
 
+@pytest.mark.behaviour("gateway.rate-limits")
 async def test_gateway_named_user_overrides_default(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     set_gateway(
         workspace, limits({"key": "user", "calls": 1}, {"key": "user", "principal": "alice@example.com", "calls": 3})
@@ -65,6 +68,7 @@ async def test_gateway_named_user_overrides_default(workspace: Workspace, emulat
     assert await statuses(emulator_http, 2, BOB) == [200, 429]
 
 
+@pytest.mark.behaviour("gateway.rate-limits")
 async def test_gateway_group_limit_shared(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     set_gateway(workspace, limits({"key": "user_group", "principal": "data-team", "calls": 1}))
     assert await statuses(emulator_http, 1, ALICE) == [200]
@@ -74,12 +78,14 @@ async def test_gateway_group_limit_shared(workspace: Workspace, emulator_http: h
     assert await statuses(emulator_http, 2, BOB) == [200, 200]
 
 
+@pytest.mark.behaviour("gateway.rate-limits")
 async def test_gateway_service_principal_limit(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     set_gateway(workspace, limits({"key": "service_principal", "principal": SP_ID, "calls": 1}))
     assert await statuses(emulator_http, 2, SERVICE_PRINCIPAL) == [200, 429]
     assert await statuses(emulator_http, 2, ALICE) == [200, 200]
 
 
+@pytest.mark.behaviour("gateway.rate-limits")
 async def test_gateway_rejected_call_not_counted(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     set_gateway(
         workspace,
@@ -89,6 +95,7 @@ async def test_gateway_rejected_call_not_counted(workspace: Workspace, emulator_
     assert await statuses(emulator_http, 3, BOB) == [200, 200, 429]
 
 
+@pytest.mark.behaviour("gateway.rate-limits")
 async def test_gateway_tokens_limit(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     set_gateway(workspace, limits({"key": "endpoint", "tokens": 10}))
     first = await emulator_http.post(PATH, json=chat("a long question with many words in it"))
@@ -101,11 +108,13 @@ async def test_gateway_tokens_limit(workspace: Workspace, emulator_http: httpx.A
     assert (await emulator_http.post(PATH, json=chat())).status_code == 200
 
 
+@pytest.mark.behaviour("gateway.rate-limits", "rate-limits.legacy")
 async def test_gateway_legacy_rate_limits(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     workspace.endpoints[CHAT].rate_limits = [{"calls": 1, "key": "endpoint", "renewal_period": "minute"}]
     assert await statuses(emulator_http, 2) == [200, 429]
 
 
+@pytest.mark.behaviour("gateway.rate-limits", "gateway.config")
 async def test_gateway_limit_set_through_api(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     apply_scenario(
         workspace,
@@ -140,6 +149,7 @@ async def test_gateway_limit_set_through_api(workspace: Workspace, emulator_http
     assert (await emulator_http.post(path, json=chat())).status_code == 429
 
 
+@pytest.mark.behaviour("gateway.workspace-qps", "errors.retry-after")
 async def test_gateway_workspace_qps_limit(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     workspace.endpoints[CHAT].behaviour.workspace_qps_limit = 2
     assert await statuses(emulator_http, 2) == [200, 200]
@@ -154,6 +164,7 @@ async def test_gateway_workspace_qps_limit(workspace: Workspace, emulator_http: 
     assert await statuses(emulator_http, 1) == [200]
 
 
+@pytest.mark.behaviour("gateway.workspace-qps")
 async def test_gateway_qps_limit_only_pay_per_token(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     entity = {"entity_name": "main.default.demo_model", "entity_version": "1", "scale_to_zero_enabled": True}
     item = {"name": "ep-custom", "config": {"served_entities": [entity]}, "behaviour": {"workspace_qps_limit": 1}}
@@ -163,6 +174,7 @@ async def test_gateway_qps_limit_only_pay_per_token(workspace: Workspace, emulat
         assert response.status_code == 200
 
 
+@pytest.mark.behaviour("gateway.rate-limits")
 async def test_gateway_limit_counts_4xx(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     set_gateway(workspace, limits({"key": "endpoint", "calls": 1}))
     await statuses(emulator_http, 2)
@@ -171,6 +183,7 @@ async def test_gateway_limit_counts_4xx(workspace: Workspace, emulator_http: htt
     assert usage.request_4xx_count == 1
 
 
+@pytest.mark.behaviour("gateway.usage-tracking")
 async def test_gateway_usage_tracking(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     set_gateway(workspace, {"usage_tracking_config": {"enabled": True}})
     first = (await emulator_http.post(PATH, json=chat("one two"))).json()["usage"]
@@ -184,6 +197,7 @@ async def test_gateway_usage_tracking(workspace: Workspace, emulator_http: httpx
     assert usage["alice@example.com"]["requests"] == 2
 
 
+@pytest.mark.behaviour("gateway.usage-tracking")
 async def test_gateway_usage_tracking_off(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     set_gateway(workspace, {"usage_tracking_config": {"enabled": False}})
     await emulator_http.post(PATH, json=chat())
@@ -198,6 +212,7 @@ async def test_gateway_usage_tracking_off(workspace: Workspace, emulator_http: h
         ("a@b.io and c@d.io, phone 555-123-4567", "2 email addresses and 1 phone number"),
     ],
 )
+@pytest.mark.behaviour("gateway.pii")
 async def test_gateway_pii_block(
     workspace: Workspace, emulator_http: httpx.AsyncClient, content: str, expected: str
 ) -> None:
@@ -208,12 +223,14 @@ async def test_gateway_pii_block(
     assert f"personal data ({expected})" in response.json()["message"]
 
 
+@pytest.mark.behaviour("gateway.pii")
 async def test_gateway_pii_block_passes_clean(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     set_gateway(workspace, {"guardrails": {"input": {"pii": {"behavior": "BLOCK"}}}})
     response = await emulator_http.post(PATH, json=chat("order 1234567890123456 costs 12.50"))
     assert response.status_code == 200
 
 
+@pytest.mark.behaviour("gateway.pii")
 async def test_gateway_pii_mask(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     set_gateway(workspace, {"guardrails": {"input": {"pii": {"behavior": "MASK"}}}})
     response = await emulator_http.post(PATH, json=chat("reach jane@example.com or 555-123-4567"))
@@ -221,6 +238,7 @@ async def test_gateway_pii_mask(workspace: Workspace, emulator_http: httpx.Async
     assert content == f"Reply from {CHAT}: reach [EMAIL_ADDRESS] or [PHONE_NUMBER]"
 
 
+@pytest.mark.behaviour("gateway.pii")
 async def test_gateway_output_pii_block(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     set_gateway(workspace, {"guardrails": {"output": {"pii": {"behavior": "BLOCK"}}}})
     response = await emulator_http.post(PATH, json=chat("echo jane@example.com"))
@@ -228,6 +246,7 @@ async def test_gateway_output_pii_block(workspace: Workspace, emulator_http: htt
     assert "Output blocked" in response.json()["message"]
 
 
+@pytest.mark.behaviour("gateway.pii", "streaming.sse")
 async def test_gateway_output_pii_mask_stream(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     set_gateway(workspace, {"guardrails": {"output": {"pii": {"behavior": "MASK"}}}})
     response = await emulator_http.post(PATH, json={**chat("echo jane@example.com"), "stream": True})
@@ -235,6 +254,7 @@ async def test_gateway_output_pii_mask_stream(workspace: Workspace, emulator_htt
     assert "[EMAIL_ADDRESS]" in response.text
 
 
+@pytest.mark.behaviour("gateway.invalid-keywords")
 async def test_gateway_invalid_keywords(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     set_gateway(workspace, {"guardrails": {"input": {"invalid_keywords": ["Project X"]}}})
     response = await emulator_http.post(PATH, json=chat("tell me about project x"))

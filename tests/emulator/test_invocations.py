@@ -47,6 +47,7 @@ def chat_body(content: str = "hello there", **extra: Any) -> dict[str, Any]:
     return {"messages": [{"role": "user", "content": content}], **extra}
 
 
+@pytest.mark.behaviour("get.not-found")
 async def test_invocations_unknown_endpoint(emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.post(invocations("nope"), json=chat_body())
     assert response.status_code == 404
@@ -54,6 +55,7 @@ async def test_invocations_unknown_endpoint(emulator_http: httpx.AsyncClient) ->
     assert response.json()["message"] == "Endpoint with name 'nope' does not exist."
 
 
+@pytest.mark.behaviour("query.not-ready")
 async def test_invocations_without_config_not_ready(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     item = turbine_endpoint()
     add_endpoint(workspace, {"name": "ep-new", "pending": {"config": item["config"], "state": "IN_PROGRESS"}})
@@ -64,6 +66,7 @@ async def test_invocations_without_config_not_ready(workspace: Workspace, emulat
     assert "IN_PROGRESS" in response.json()["message"]
 
 
+@pytest.mark.behaviour("query.not-ready", "state.warmup")
 async def test_invocations_warming_entity_not_ready(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     add_endpoint(workspace, turbine_endpoint(warmup_seconds_left=30))
     response = await emulator_http.post(invocations("ep-turbine"), json={"dataframe_records": [TURBINE_ROW]})
@@ -74,6 +77,7 @@ async def test_invocations_warming_entity_not_ready(workspace: Workspace, emulat
     assert response.status_code == 200
 
 
+@pytest.mark.behaviour("query.chat")
 async def test_invocations_chat_answer(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.post(invocations(CHAT), json=chat_body("what is serving"))
     assert response.status_code == 200
@@ -92,11 +96,13 @@ async def test_invocations_chat_answer(workspace: Workspace, emulator_http: http
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
 
 
+@pytest.mark.behaviour("query.chat")
 async def test_invocations_chat_n_choices(emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.post(invocations(CHAT), json=chat_body(n=3))
     assert [choice["index"] for choice in response.json()["choices"]] == [0, 1, 2]
 
 
+@pytest.mark.behaviour("query.chat")
 async def test_invocations_max_tokens_cuts_answer(emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.post(invocations(CHAT), json=chat_body("one two three four", max_tokens=2))
     choice = response.json()["choices"][0]
@@ -105,6 +111,7 @@ async def test_invocations_max_tokens_cuts_answer(emulator_http: httpx.AsyncClie
     assert response.json()["usage"]["completion_tokens"] == 2
 
 
+@pytest.mark.behaviour("query.chat")
 async def test_invocations_stop_sequence_cuts_answer(emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.post(invocations(CHAT), json=chat_body("alpha beta", stop=["beta"]))
     choice = response.json()["choices"][0]
@@ -127,6 +134,7 @@ async def test_invocations_stop_sequence_cuts_answer(emulator_http: httpx.AsyncC
         ({"messages": [{"role": "user", "content": "hi"}], "stream": "yes"}, "'stream'"),
     ],
 )
+@pytest.mark.behaviour("query.chat-validation")
 async def test_invocations_chat_body_rejected(
     emulator_http: httpx.AsyncClient, body: dict[str, Any], expected: str
 ) -> None:
@@ -136,6 +144,7 @@ async def test_invocations_chat_body_rejected(
     assert expected in response.json()["message"]
 
 
+@pytest.mark.behaviour("query.chat-validation")
 async def test_invocations_system_message_only_first(emulator_http: httpx.AsyncClient) -> None:
     system = {"role": "system", "content": "be brief"}
     user = {"role": "user", "content": "hi"}
@@ -146,12 +155,14 @@ async def test_invocations_system_message_only_first(emulator_http: httpx.AsyncC
         assert "system message may appear only once, as the first message" in response.json()["message"]
 
 
+@pytest.mark.behaviour("query.chat-validation")
 async def test_invocations_content_parts_accepted(emulator_http: httpx.AsyncClient) -> None:
     parts = [{"type": "text", "text": "look"}, {"type": "image_url", "image_url": {"url": "data:,"}}]
     response = await emulator_http.post(invocations(CHAT), json={"messages": [{"role": "user", "content": parts}]})
     assert response.json()["choices"][0]["message"]["content"] == f"Reply from {CHAT}: look"
 
 
+@pytest.mark.behaviour("query.completions")
 async def test_invocations_completions_answer(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     add_endpoint(workspace, {**turbine_endpoint("ep-complete"), "task": "llm/v1/completions"})
     response = await emulator_http.post(invocations("ep-complete"), json={"prompt": ["once upon", "a time"], "n": 2})
@@ -166,6 +177,7 @@ async def test_invocations_completions_answer(workspace: Workspace, emulator_htt
     assert "'prompt'" in rejected.json()["message"]
 
 
+@pytest.mark.behaviour("query.embeddings")
 async def test_invocations_embeddings_vectors(emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.post(invocations(BGE), json={"input": ["same text", "other text", "same text"]})
     body = response.json()
@@ -179,6 +191,7 @@ async def test_invocations_embeddings_vectors(emulator_http: httpx.AsyncClient) 
     assert body["usage"] == {"prompt_tokens": 6, "total_tokens": 6}
 
 
+@pytest.mark.behaviour("query.embeddings")
 async def test_invocations_gte_embeddings_unnormalised(emulator_http: httpx.AsyncClient) -> None:
     first = await emulator_http.post(invocations(GTE), json={"input": "a sentence"})
     second = await emulator_http.post(invocations(GTE), json={"input": "a sentence"})
@@ -187,6 +200,7 @@ async def test_invocations_gte_embeddings_unnormalised(emulator_http: httpx.Asyn
     assert math.sqrt(sum(v * v for v in vector)) > 2
 
 
+@pytest.mark.behaviour("query.chat-validation")
 async def test_invocations_embeddings_body_rejected(emulator_http: httpx.AsyncClient) -> None:
     for body, expected in (({"input": []}, "'input'"), ({"messages": []}, "'input'"), ({"input": [1]}, "'input'")):
         response = await emulator_http.post(invocations(BGE), json=body)
@@ -194,6 +208,7 @@ async def test_invocations_embeddings_body_rejected(emulator_http: httpx.AsyncCl
         assert expected in response.json()["message"]
 
 
+@pytest.mark.behaviour("query.agent")
 async def test_invocations_agent_responses(emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.post(invocations(AGENT), json={"input": [{"role": "user", "content": "plan it"}]})
     body = response.json()
@@ -202,12 +217,14 @@ async def test_invocations_agent_responses(emulator_http: httpx.AsyncClient) -> 
     assert body["usage"]["input_tokens"] == 2
 
 
+@pytest.mark.behaviour("streaming.chat-and-completions-only")
 async def test_invocations_agent_responses_no_stream(emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.post(invocations(AGENT), json={"input": "plan it", "stream": True})
     assert response.status_code == 400
     assert "'stream': false" in response.json()["message"]
 
 
+@pytest.mark.behaviour("query.agent")
 async def test_invocations_agent_chat(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     add_endpoint(workspace, {**turbine_endpoint("ep-agent"), "task": "agent/v2/chat"})
     response = await emulator_http.post(invocations("ep-agent"), json=chat_body("book a room"))
@@ -216,6 +233,7 @@ async def test_invocations_agent_chat(workspace: Workspace, emulator_http: httpx
     assert messages[0]["content"] == "Reply from turbine_failure-1: book a room"
 
 
+@pytest.mark.behaviour("config.endpoint-type-and-task", "query.chat")
 async def test_invocations_model_version_task(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     entity = {
         "entity_name": "system.ai.meta_llama_v3_1_8b_instruct",
@@ -239,6 +257,7 @@ async def test_invocations_model_version_task(workspace: Workspace, emulator_htt
         {"inputs": {"vibration": [0.5, 1], "rpm": [1500.0, 2], "temp_c": [60.0, 3]}},
     ],
 )
+@pytest.mark.behaviour("query.custom-model")
 async def test_invocations_custom_model_predictions(
     workspace: Workspace, emulator_http: httpx.AsyncClient, body: dict[str, Any]
 ) -> None:
@@ -249,6 +268,7 @@ async def test_invocations_custom_model_predictions(
     assert response.json() == {"predictions": [1560, 6]}
 
 
+@pytest.mark.behaviour("query.custom-model")
 async def test_invocations_custom_model_double_output(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     add_endpoint(workspace, ab_endpoint(100))
     response = await emulator_http.post(invocations("ep-ab"), json={"dataframe_split": {"data": [[1.25], [2]]}})
@@ -270,6 +290,7 @@ async def test_invocations_custom_model_double_output(workspace: Workspace, emul
         ({"dataframe_records": [TURBINE_ROW], "params": [1]}, "'params' must be an object"),
     ],
 )
+@pytest.mark.behaviour("query.custom-model")
 async def test_invocations_custom_model_body_rejected(
     workspace: Workspace, emulator_http: httpx.AsyncClient, body: dict[str, Any], expected: str
 ) -> None:
@@ -280,6 +301,7 @@ async def test_invocations_custom_model_body_rejected(
     assert expected in response.json()["message"]
 
 
+@pytest.mark.behaviour("errors.malformed-body")
 async def test_invocations_body_must_be_json_object(emulator_http: httpx.AsyncClient) -> None:
     not_json = await emulator_http.post(invocations(CHAT), content=b"{oops")
     assert not_json.status_code == 400
@@ -288,6 +310,7 @@ async def test_invocations_body_must_be_json_object(emulator_http: httpx.AsyncCl
     assert "JSON object" in a_list.json()["message"]
 
 
+@pytest.mark.behaviour("query.traffic-split")
 async def test_invocations_traffic_split_weighted(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     add_endpoint(workspace, ab_endpoint(90))
     answered = []
@@ -299,6 +322,7 @@ async def test_invocations_traffic_split_weighted(workspace: Workspace, emulator
     assert answered[:10].count("b") == 1
 
 
+@pytest.mark.behaviour("query.traffic-split")
 async def test_invocations_traffic_split_even(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     add_endpoint(workspace, ab_endpoint(50))
     answered = []
@@ -308,6 +332,7 @@ async def test_invocations_traffic_split_even(workspace: Workspace, emulator_htt
     assert answered == ["a", "b", "a", "b"]
 
 
+@pytest.mark.behaviour("query.traffic-split")
 async def test_invocations_served_model_ignores_traffic(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     add_endpoint(workspace, ab_endpoint(100))
     path = "/serving-endpoints/ep-ab/served-models/b/invocations"
@@ -319,6 +344,7 @@ async def test_invocations_served_model_ignores_traffic(workspace: Workspace, em
     assert split.headers["served-model-name"] == "a"
 
 
+@pytest.mark.behaviour("query.traffic-split")
 async def test_invocations_unknown_served_model(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     add_endpoint(workspace, ab_endpoint(50))
     response = await emulator_http.post("/serving-endpoints/ep-ab/served-models/c/invocations", json={"inputs": [1]})
@@ -328,6 +354,7 @@ async def test_invocations_unknown_served_model(workspace: Workspace, emulator_h
 
 
 @pytest.mark.parametrize("fixed", [[{"a": 1}, {"a": 2}], {"outputs": [3, 4]}, {"predictions": ["x"]}])
+@pytest.mark.behaviour("query.fixed-response")
 async def test_invocations_fixed_response(workspace: Workspace, emulator_http: httpx.AsyncClient, fixed: Any) -> None:
     add_endpoint(workspace, turbine_endpoint(behaviour={"response": fixed}))
     response = await emulator_http.post(invocations("ep-turbine"), json={"dataframe_records": [TURBINE_ROW]})
@@ -335,6 +362,7 @@ async def test_invocations_fixed_response(workspace: Workspace, emulator_http: h
     assert response.json() == fixed
 
 
+@pytest.mark.behaviour("query.delay")
 async def test_invocations_query_delay(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     workspace.endpoints[CHAT].behaviour.query_delay_seconds = 0.3
     started = time.monotonic()
@@ -343,6 +371,7 @@ async def test_invocations_query_delay(workspace: Workspace, emulator_http: http
     assert time.monotonic() - started >= 0.3
 
 
+@pytest.mark.behaviour("query.usage-counters")
 async def test_invocations_counts_usage(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     await emulator_http.post(invocations(CHAT), json=chat_body())
     await emulator_http.post(invocations(CHAT), json=chat_body())
@@ -352,6 +381,7 @@ async def test_invocations_counts_usage(workspace: Workspace, emulator_http: htt
     assert usage.request_4xx_count == 1
 
 
+@pytest.mark.behaviour("permissions.enforcement")
 async def test_invocations_need_can_query(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     add_endpoint(workspace, turbine_endpoint())
     body = {"dataframe_records": [TURBINE_ROW]}

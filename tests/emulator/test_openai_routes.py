@@ -29,6 +29,7 @@ async def openai_client(live_server: EmulatorServer) -> AsyncIterator[openai.Asy
         yield client
 
 
+@pytest.mark.behaviour("openai.chat")
 async def test_openai_chat_completion(workspace: Workspace, openai_client: openai.AsyncOpenAI) -> None:
     with anyio.fail_after(10):
         completion = await openai_client.chat.completions.create(
@@ -44,6 +45,7 @@ async def test_openai_chat_completion(workspace: Workspace, openai_client: opena
     assert record.body["model"] == CHAT
 
 
+@pytest.mark.behaviour("openai.chat", "streaming.sse")
 async def test_openai_chat_stream(openai_client: openai.AsyncOpenAI) -> None:
     pieces: list[str] = []
     finish_reasons: list[str | None] = []
@@ -59,6 +61,7 @@ async def test_openai_chat_stream(openai_client: openai.AsyncOpenAI) -> None:
     assert set(finish_reasons[:-1]) == {None}
 
 
+@pytest.mark.behaviour("openai.embeddings")
 async def test_openai_embeddings(openai_client: openai.AsyncOpenAI, emulator_http: httpx.AsyncClient) -> None:
     with anyio.fail_after(10):
         result = await openai_client.embeddings.create(model=EMBEDDINGS, input=["first text", "second text"])
@@ -68,6 +71,7 @@ async def test_openai_embeddings(openai_client: openai.AsyncOpenAI, emulator_htt
     assert result.data[0].embedding == pytest.approx(direct.json()["data"][0]["embedding"])
 
 
+@pytest.mark.behaviour("openai.completions", "query.completions")
 async def test_openai_completions(workspace: Workspace, openai_client: openai.AsyncOpenAI) -> None:
     entity = {"entity_name": "main.default.demo_model", "entity_version": "1", "scale_to_zero_enabled": True}
     item = {"name": "ep-complete", "task": "llm/v1/completions", "config": {"served_entities": [entity]}}
@@ -77,6 +81,7 @@ async def test_openai_completions(workspace: Workspace, openai_client: openai.As
     assert result.choices[0].text == "Continuation by demo_model-1 of: once upon"
 
 
+@pytest.mark.behaviour("openai.errors", "get.not-found")
 async def test_openai_unknown_endpoint_databricks_body(openai_client: openai.AsyncOpenAI) -> None:
     with anyio.fail_after(10), pytest.raises(openai.NotFoundError) as caught:
         await openai_client.chat.completions.create(model="nope", messages=[{"role": "user", "content": "hi"}])
@@ -86,6 +91,7 @@ async def test_openai_unknown_endpoint_databricks_body(openai_client: openai.Asy
     assert caught.value.body["message"] == "Endpoint with name 'nope' does not exist."
 
 
+@pytest.mark.behaviour("openai.errors", "gateway.workspace-qps")
 async def test_openai_rate_limit_databricks_body(workspace: Workspace, openai_client: openai.AsyncOpenAI) -> None:
     workspace.endpoints[CHAT].behaviour.workspace_qps_limit = 0
     with anyio.fail_after(10), pytest.raises(openai.RateLimitError) as caught:
@@ -95,6 +101,7 @@ async def test_openai_rate_limit_databricks_body(workspace: Workspace, openai_cl
     assert caught.value.response.headers["Retry-After"] == "1"
 
 
+@pytest.mark.behaviour("openai.route-task")
 async def test_openai_chat_route_wrong_task(emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.post(
         "/serving-endpoints/chat/completions",
@@ -105,12 +112,14 @@ async def test_openai_chat_route_wrong_task(emulator_http: httpx.AsyncClient) ->
     assert "llm/v1/chat" in response.json()["message"]
 
 
+@pytest.mark.behaviour("openai.route-task")
 async def test_openai_embeddings_route_wrong_task(emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.post("/serving-endpoints/embeddings", json={"model": CHAT, "input": "hi"})
     assert response.status_code == 400
     assert "llm/v1/embeddings" in response.json()["message"]
 
 
+@pytest.mark.behaviour("openai.route-task")
 async def test_openai_model_required(emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.post(
         "/serving-endpoints/chat/completions", json={"messages": [{"role": "user", "content": "hi"}]}
@@ -119,6 +128,7 @@ async def test_openai_model_required(emulator_http: httpx.AsyncClient) -> None:
     assert "'model' is required" in response.json()["message"]
 
 
+@pytest.mark.behaviour("query.served-model-header")
 async def test_openai_header_names_entity(emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.post("/serving-endpoints/embeddings", json={"model": EMBEDDINGS, "input": "hi"})
     assert response.status_code == 200

@@ -85,6 +85,7 @@ def _grants(body: dict[str, Any]) -> dict[str, list[tuple[str, bool]]]:
     return out
 
 
+@pytest.mark.behaviour("permissions.shape", "permissions.creator-manage")
 async def test_permissions_get_shape(alice: httpx.AsyncClient, endpoint_id: str) -> None:
     response = await alice.get(_path(endpoint_id))
     assert response.status_code == 200
@@ -99,6 +100,7 @@ async def test_permissions_get_shape(alice: httpx.AsyncClient, endpoint_id: str)
     assert _grants(body)["user_name:alice@example.com"] == [("CAN_MANAGE", False)]
 
 
+@pytest.mark.behaviour("permissions.by-id")
 async def test_permissions_name_rejected(emulator_http: httpx.AsyncClient, endpoint_id: str) -> None:
     response = await emulator_http.get(_path("ep-demo"))
     assert response.status_code == 400
@@ -108,6 +110,7 @@ async def test_permissions_name_rejected(emulator_http: httpx.AsyncClient, endpo
     assert "GET /api/2.0/serving-endpoints/{name}" in body["message"]
 
 
+@pytest.mark.behaviour("permissions.by-id", "permissions.managed-endpoints")
 async def test_permissions_empty_id_rejected(emulator_http: httpx.AsyncClient) -> None:
     for method in ("GET", "PUT", "PATCH"):
         response = await emulator_http.request(method, _path(""), json={"access_control_list": []})
@@ -115,6 +118,7 @@ async def test_permissions_empty_id_rejected(emulator_http: httpx.AsyncClient) -
         assert "not a valid endpoint id" in response.json()["message"]
 
 
+@pytest.mark.behaviour("permissions.by-id")
 async def test_permissions_unknown_id(emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.get(_path("0" * 32))
     assert response.status_code == 404
@@ -122,6 +126,7 @@ async def test_permissions_unknown_id(emulator_http: httpx.AsyncClient) -> None:
     assert "0" * 32 in response.json()["message"]
 
 
+@pytest.mark.behaviour("permissions.patch-merges")
 async def test_permissions_patch_merges(alice: httpx.AsyncClient, endpoint_id: str) -> None:
     grant = {"access_control_list": [{"group_name": "data-team", "permission_level": "CAN_QUERY"}]}
     response = await alice.patch(_path(endpoint_id), json=grant)
@@ -132,6 +137,7 @@ async def test_permissions_patch_merges(alice: httpx.AsyncClient, endpoint_id: s
     assert _grants((await alice.get(_path(endpoint_id))).json()) == grants
 
 
+@pytest.mark.behaviour("permissions.put-replaces")
 async def test_permissions_put_replaces(alice: httpx.AsyncClient, endpoint_id: str, workspace: Workspace) -> None:
     grant = {"access_control_list": [{"group_name": "data-team", "permission_level": "CAN_QUERY"}]}
     response = await alice.put(_path(endpoint_id), json=grant)
@@ -144,12 +150,14 @@ async def test_permissions_put_replaces(alice: httpx.AsyncClient, endpoint_id: s
     assert endpoint.json()["permission_level"] == "CAN_QUERY"
 
 
+@pytest.mark.behaviour("permissions.put-replaces")
 async def test_permissions_put_empty_keeps_admins(emulator_http: httpx.AsyncClient, endpoint_id: str) -> None:
     response = await emulator_http.put(_path(endpoint_id), json={"access_control_list": []})
     assert response.status_code == 200
     assert set(_grants(response.json())) == {"group_name:admins"}
 
 
+@pytest.mark.behaviour("permissions.grant-validation")
 async def test_permissions_admins_cannot_be_lowered(
     emulator_http: httpx.AsyncClient, endpoint_id: str, workspace: Workspace
 ) -> None:
@@ -164,6 +172,7 @@ async def test_permissions_admins_cannot_be_lowered(
     assert workspace.endpoints["ep-demo"].acl == before
 
 
+@pytest.mark.behaviour("permissions.grant-validation")
 async def test_permissions_admins_manage_grant_allowed(emulator_http: httpx.AsyncClient, endpoint_id: str) -> None:
     grant = {"access_control_list": [{"group_name": "admins", "permission_level": "CAN_MANAGE"}]}
     response = await emulator_http.patch(_path(endpoint_id), json=grant)
@@ -185,6 +194,7 @@ async def test_permissions_admins_manage_grant_allowed(emulator_http: httpx.Asyn
         ("bob@example.com", "must be an object"),
     ],
 )
+@pytest.mark.behaviour("permissions.grant-validation")
 async def test_permissions_invalid_grant(
     emulator_http: httpx.AsyncClient, endpoint_id: str, workspace: Workspace, entry: Any, expected: str
 ) -> None:
@@ -197,6 +207,7 @@ async def test_permissions_invalid_grant(
     assert workspace.endpoints["ep-demo"].acl == before
 
 
+@pytest.mark.behaviour("permissions.grant-validation", "permissions.shape")
 async def test_permissions_service_principal_grant(
     emulator_http: httpx.AsyncClient, as_user: ClientFactory, endpoint_id: str
 ) -> None:
@@ -210,6 +221,7 @@ async def test_permissions_service_principal_grant(
     assert endpoint.json()["permission_level"] == "CAN_QUERY"
 
 
+@pytest.mark.behaviour("permissions.levels")
 async def test_permissions_levels_route(alice: httpx.AsyncClient, endpoint_id: str) -> None:
     response = await alice.get(f"{_path(endpoint_id)}/permissionLevels")
     assert response.status_code == 200
@@ -217,6 +229,7 @@ async def test_permissions_levels_route(alice: httpx.AsyncClient, endpoint_id: s
     assert levels == ["CAN_VIEW", "CAN_QUERY", "CAN_MANAGE"]
 
 
+@pytest.mark.behaviour("permissions.enforcement")
 async def test_permissions_write_needs_manage(bob: httpx.AsyncClient, endpoint_id: str, workspace: Workspace) -> None:
     grant = {"access_control_list": [{"user_name": "bob@example.com", "permission_level": "CAN_MANAGE"}]}
     response = await bob.patch(_path(endpoint_id), json=grant)
@@ -225,6 +238,7 @@ async def test_permissions_write_needs_manage(bob: httpx.AsyncClient, endpoint_i
     assert "user_name:bob@example.com" not in workspace.endpoints["ep-demo"].acl
 
 
+@pytest.mark.behaviour("permissions.enforcement")
 async def test_endpoint_get_without_grant_denied(bob: httpx.AsyncClient, endpoint_id: str) -> None:
     response = await bob.get("/api/2.0/serving-endpoints/ep-demo")
     assert response.status_code == 403
@@ -232,6 +246,7 @@ async def test_endpoint_get_without_grant_denied(bob: httpx.AsyncClient, endpoin
     assert response.json()["message"] == "User bob@example.com does not have permission 'View' on Endpoint ep-demo."
 
 
+@pytest.mark.behaviour("permissions.enforcement")
 async def test_endpoint_group_grant_applies(
     alice: httpx.AsyncClient, bob: httpx.AsyncClient, endpoint_id: str, workspace: Workspace
 ) -> None:
@@ -246,6 +261,7 @@ async def test_endpoint_group_grant_applies(
     assert "ep-demo" in workspace.endpoints
 
 
+@pytest.mark.behaviour("permissions.enforcement")
 async def test_endpoint_update_config_needs_manage(
     alice: httpx.AsyncClient, bob: httpx.AsyncClient, endpoint_id: str, workspace: Workspace
 ) -> None:
@@ -258,6 +274,7 @@ async def test_endpoint_update_config_needs_manage(
     assert workspace.endpoints["ep-demo"].pending is None
 
 
+@pytest.mark.behaviour("list.summaries", "permissions.enforcement")
 async def test_endpoint_list_filters_visible(
     alice: httpx.AsyncClient, bob: httpx.AsyncClient, endpoint_id: str, workspace: Workspace
 ) -> None:
@@ -269,12 +286,14 @@ async def test_endpoint_list_filters_visible(
     assert system <= bob_names
 
 
+@pytest.mark.behaviour("permissions.managed-endpoints")
 async def test_endpoint_system_visible_to_everyone(bob: httpx.AsyncClient) -> None:
     response = await bob.get(f"/api/2.0/serving-endpoints/{FM_ENDPOINT}")
     assert response.status_code == 200
     assert response.json()["permission_level"] == "CAN_QUERY"
 
 
+@pytest.mark.behaviour("get.detailed", "permissions.enforcement")
 async def test_endpoint_permission_level_of_caller(
     emulator_http: httpx.AsyncClient, bob: httpx.AsyncClient, endpoint_id: str
 ) -> None:
@@ -284,6 +303,7 @@ async def test_endpoint_permission_level_of_caller(
     assert (await bob.get("/api/2.0/serving-endpoints/ep-demo")).json()["permission_level"] == "CAN_VIEW"
 
 
+@pytest.mark.behaviour("permissions.enforcement")
 async def test_require_level_hierarchy(workspace: Workspace, endpoint_id: str) -> None:
     endpoint = workspace.endpoints["ep-demo"]
     bob_principal = workspace.tokens[BOB]

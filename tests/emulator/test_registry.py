@@ -36,6 +36,7 @@ def mlflow_client(live: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Mlfl
     return MlflowClient(tracking_uri="databricks", registry_uri="databricks-uc")
 
 
+@pytest.mark.behaviour("registry.uc-models", "registry.uc-aliases")
 def test_registry_sdk_get_model_with_aliases(sdk: WorkspaceClient) -> None:
     model = sdk.registered_models.get(MODEL, include_aliases=True)
     assert model.full_name == MODEL
@@ -45,11 +46,13 @@ def test_registry_sdk_get_model_with_aliases(sdk: WorkspaceClient) -> None:
     assert [(a.alias_name, a.version_num) for a in model.aliases] == [("prod", 2)]
 
 
+@pytest.mark.behaviour("registry.uc-models")
 def test_registry_sdk_get_model_without_aliases(sdk: WorkspaceClient) -> None:
     model = sdk.registered_models.get(MODEL)
     assert not model.aliases
 
 
+@pytest.mark.behaviour("registry.uc-models")
 def test_registry_sdk_list_models_pages(sdk: WorkspaceClient, workspace: Workspace) -> None:
     names = [m.full_name for m in sdk.registered_models.list(max_results=1)]
     assert names == sorted(workspace.models)
@@ -57,12 +60,14 @@ def test_registry_sdk_list_models_pages(sdk: WorkspaceClient, workspace: Workspa
     assert len(list_calls) == len(workspace.models)
 
 
+@pytest.mark.behaviour("registry.uc-models")
 def test_registry_sdk_list_models_by_schema(sdk: WorkspaceClient, workspace: Workspace) -> None:
     names = [m.full_name for m in sdk.registered_models.list(catalog_name="main", schema_name="default")]
     assert names == sorted(n for n in workspace.models if n.startswith("main.default."))
     assert MODEL in names
 
 
+@pytest.mark.behaviour("registry.uc-versions")
 def test_registry_sdk_versions_ready(sdk: WorkspaceClient) -> None:
     versions = list(sdk.model_versions.list(MODEL))
     assert [v.version for v in versions] == [1, 2, 3]
@@ -70,6 +75,7 @@ def test_registry_sdk_versions_ready(sdk: WorkspaceClient) -> None:
     assert all(v.model_name == "turbine_failure" for v in versions)
 
 
+@pytest.mark.behaviour("registry.uc-aliases")
 def test_registry_sdk_get_by_alias(sdk: WorkspaceClient) -> None:
     version = sdk.model_versions.get_by_alias(MODEL, "prod", include_aliases=True)
     assert version.version == 2
@@ -77,6 +83,7 @@ def test_registry_sdk_get_by_alias(sdk: WorkspaceClient) -> None:
     assert [a.alias_name for a in version.aliases] == ["prod"]
 
 
+@pytest.mark.behaviour("registry.uc-aliases")
 def test_registry_sdk_set_and_delete_alias(sdk: WorkspaceClient, workspace: Workspace) -> None:
     alias = sdk.registered_models.set_alias(MODEL, "champion", 3)
     assert (alias.alias_name, alias.version_num) == ("champion", 3)
@@ -88,11 +95,13 @@ def test_registry_sdk_set_and_delete_alias(sdk: WorkspaceClient, workspace: Work
         sdk.model_versions.get_by_alias(MODEL, "champion")
 
 
+@pytest.mark.behaviour("registry.uc-aliases")
 def test_registry_sdk_alias_moves(sdk: WorkspaceClient) -> None:
     sdk.registered_models.set_alias(MODEL, "prod", 3)
     assert sdk.model_versions.get_by_alias(MODEL, "prod").version == 3
 
 
+@pytest.mark.behaviour("registry.errors")
 def test_registry_sdk_unknown_version(sdk: WorkspaceClient) -> None:
     with pytest.raises(NotFound) as caught:
         sdk.model_versions.get(MODEL, 9)
@@ -101,6 +110,7 @@ def test_registry_sdk_unknown_version(sdk: WorkspaceClient) -> None:
     assert "Existing versions: 1, 2, 3" in str(caught.value)
 
 
+@pytest.mark.behaviour("registry.errors")
 def test_registry_sdk_unknown_model(sdk: WorkspaceClient) -> None:
     with pytest.raises(NotFound, match="Registered model 'main.default.nope' does not exist"):
         sdk.registered_models.get("main.default.nope")
@@ -108,18 +118,21 @@ def test_registry_sdk_unknown_model(sdk: WorkspaceClient) -> None:
         list(sdk.model_versions.list("main.default.nope"))
 
 
+@pytest.mark.behaviour("registry.errors")
 def test_registry_sdk_alias_to_missing_version(sdk: WorkspaceClient, workspace: Workspace) -> None:
     with pytest.raises(NotFound, match="Version 7"):
         sdk.registered_models.set_alias(MODEL, "champion", 7)
     assert "champion" not in workspace.models[MODEL].aliases
 
 
+@pytest.mark.behaviour("registry.alias-names")
 def test_registry_sdk_reserved_alias_rejected(sdk: WorkspaceClient) -> None:
     for alias in ("latest", "v2"):
         with pytest.raises(BadRequest, match=f"Alias '{alias}' is invalid"):
             sdk.registered_models.set_alias(MODEL, alias, 1)
 
 
+@pytest.mark.behaviour("registry.uc-models")
 def test_registry_sdk_create_and_delete_model(sdk: WorkspaceClient, workspace: Workspace) -> None:
     created = sdk.registered_models.create(catalog_name="main", schema_name="default", name="new_model")
     assert created.full_name == "main.default.new_model"
@@ -131,6 +144,7 @@ def test_registry_sdk_create_and_delete_model(sdk: WorkspaceClient, workspace: W
     assert "main.default.new_model" not in workspace.models
 
 
+@pytest.mark.behaviour("registry.errors")
 async def test_registry_two_level_name_rejected(emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.get("/api/2.1/unity-catalog/models/default.turbine_failure")
     assert response.status_code == 400
@@ -138,18 +152,21 @@ async def test_registry_two_level_name_rejected(emulator_http: httpx.AsyncClient
     assert "'<catalog>.<schema>.<model>'" in response.json()["message"]
 
 
+@pytest.mark.behaviour("registry.errors")
 async def test_registry_non_integer_version_rejected(emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.get(f"/api/2.1/unity-catalog/models/{MODEL}/versions/two")
     assert response.status_code == 400
     assert "'two' is not an integer" in response.json()["message"]
 
 
+@pytest.mark.behaviour("registry.errors")
 async def test_registry_negative_max_results_rejected(emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.get("/api/2.1/unity-catalog/models", params={"max_results": -1})
     assert response.status_code == 400
     assert "max_results must be >= 0" in response.json()["message"]
 
 
+@pytest.mark.behaviour("registry.mlflow-uc")
 def test_registry_mlflow_get_model(mlflow_client: MlflowClient) -> None:
     model = mlflow_client.get_registered_model(MODEL)
     assert model.name == MODEL
@@ -157,6 +174,7 @@ def test_registry_mlflow_get_model(mlflow_client: MlflowClient) -> None:
     assert model.description == "Predicts turbine failure from sensor readings."
 
 
+@pytest.mark.behaviour("registry.mlflow-uc")
 def test_registry_mlflow_version_by_alias(mlflow_client: MlflowClient) -> None:
     version = mlflow_client.get_model_version_by_alias(MODEL, "prod")
     assert version.version == "2"
@@ -164,6 +182,7 @@ def test_registry_mlflow_version_by_alias(mlflow_client: MlflowClient) -> None:
     assert version.aliases == ["prod"]
 
 
+@pytest.mark.behaviour("registry.mlflow-uc")
 def test_registry_mlflow_set_and_delete_alias(mlflow_client: MlflowClient, workspace: Workspace) -> None:
     mlflow_client.set_registered_model_alias(MODEL, "champion", 3)
     assert workspace.models[MODEL].aliases["champion"] == 3
@@ -172,16 +191,19 @@ def test_registry_mlflow_set_and_delete_alias(mlflow_client: MlflowClient, works
     assert "champion" not in workspace.models[MODEL].aliases
 
 
+@pytest.mark.behaviour("registry.mlflow-uc")
 def test_registry_mlflow_search_versions(mlflow_client: MlflowClient) -> None:
     versions = mlflow_client.search_model_versions(f"name='{MODEL}'")
     assert [v.version for v in versions] == ["1", "2", "3"]
     assert {v.status for v in versions} == {"READY"}
 
 
+@pytest.mark.behaviour("registry.mlflow-uc")
 def test_registry_mlflow_search_by_run_matches_nothing(mlflow_client: MlflowClient) -> None:
     assert list(mlflow_client.search_model_versions("run_id='abc'")) == []
 
 
+@pytest.mark.behaviour("registry.errors")
 def test_registry_mlflow_unknown_version(mlflow_client: MlflowClient) -> None:
     with pytest.raises(MlflowException) as caught:
         mlflow_client.get_model_version(MODEL, "9")
@@ -189,11 +211,13 @@ def test_registry_mlflow_unknown_version(mlflow_client: MlflowClient) -> None:
     assert "Version 9 of registered model" in caught.value.message
 
 
+@pytest.mark.behaviour("registry.errors")
 def test_registry_mlflow_unknown_alias(mlflow_client: MlflowClient) -> None:
     with pytest.raises(MlflowException, match="Alias 'staging' does not exist"):
         mlflow_client.get_model_version_by_alias(MODEL, "staging")
 
 
+@pytest.mark.behaviour("registry.errors")
 async def test_registry_mlflow_unsupported_filter(emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.get(
         "/api/2.0/mlflow/unity-catalog/model-versions/search", params={"filter": "tags.x = 'y'"}

@@ -53,6 +53,7 @@ def enable_usage_tracking(workspace: Workspace) -> None:
     workspace.endpoints[CHAT].ai_gateway = {"usage_tracking_config": {"enabled": True}}
 
 
+@pytest.mark.behaviour("streaming.sse")
 async def test_stream_chat_chunks(emulator_http: httpx.AsyncClient) -> None:
     plain = (await emulator_http.post(PATH, json={"messages": [{"role": "user", "content": "hello there"}]})).json()
     response = await emulator_http.post(PATH, json=stream_body())
@@ -74,6 +75,7 @@ async def test_stream_chat_chunks(emulator_http: httpx.AsyncClient) -> None:
     assert chunks[-1]["usage"] == plain["usage"]
 
 
+@pytest.mark.behaviour("streaming.sse")
 async def test_stream_max_tokens_length(emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.post(PATH, json=stream_body(max_tokens=3))
     chunks, _ = parse_events(response.text)
@@ -82,6 +84,7 @@ async def test_stream_max_tokens_length(emulator_http: httpx.AsyncClient) -> Non
     assert chunks[-1]["usage"]["completion_tokens"] == 3
 
 
+@pytest.mark.behaviour("streaming.completions")
 async def test_stream_completions_chunks(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     entity = {"entity_name": "main.default.demo_model", "entity_version": "1", "scale_to_zero_enabled": True}
     item = {"name": "ep-complete", "task": "llm/v1/completions", "config": {"served_entities": [entity]}}
@@ -96,6 +99,7 @@ async def test_stream_completions_chunks(workspace: Workspace, emulator_http: ht
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
 
 
+@pytest.mark.behaviour("streaming.knobs")
 async def test_stream_sse_variations(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     workspace.endpoints[CHAT].behaviour.stream_sse_variations = True
     response = await emulator_http.post(PATH, json=stream_body())
@@ -108,6 +112,7 @@ async def test_stream_sse_variations(workspace: Workspace, emulator_http: httpx.
     assert joined_content(chunks) == f"Reply from {CHAT}: hello there"
 
 
+@pytest.mark.behaviour("streaming.knobs")
 async def test_stream_truncated_without_done(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     behaviour = workspace.endpoints[CHAT].behaviour
     behaviour.stream_break_after_chunks = 2
@@ -120,12 +125,14 @@ async def test_stream_truncated_without_done(workspace: Workspace, emulator_http
     assert all(chunk["choices"][0]["finish_reason"] is None for chunk in chunks)
 
 
+@pytest.mark.behaviour("streaming.knobs")
 async def test_stream_disconnect_in_process(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     workspace.endpoints[CHAT].behaviour.stream_break_after_chunks = 2
     with pytest.raises(httpx.RemoteProtocolError):
         await emulator_http.post(PATH, json=stream_body())
 
 
+@pytest.mark.behaviour("streaming.knobs")
 async def test_stream_disconnect_over_socket(workspace: Workspace, live_server: EmulatorServer) -> None:
     workspace.endpoints[CHAT].behaviour.stream_break_after_chunks = 2
     received: list[str] = []
@@ -141,6 +148,7 @@ async def test_stream_disconnect_over_socket(workspace: Workspace, live_server: 
     assert all(line.startswith("data: {") for line in received)
 
 
+@pytest.mark.behaviour("streaming.knobs", "streaming.sse")
 async def test_stream_arrives_incrementally(workspace: Workspace, live_server: EmulatorServer) -> None:
     """The first chunk reaches the client while the server is still producing the rest."""
     enable_usage_tracking(workspace)
@@ -166,6 +174,7 @@ async def test_stream_arrives_incrementally(workspace: Workspace, live_server: E
     assert usage_by_principal(workspace.endpoints[CHAT])[SANDBOX_USER]["requests"] == 1
 
 
+@pytest.mark.behaviour("streaming.usage-accounting")
 async def test_stream_records_usage_at_end(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     enable_usage_tracking(workspace)
     response = await emulator_http.post(PATH, json=stream_body())
@@ -176,6 +185,7 @@ async def test_stream_records_usage_at_end(workspace: Workspace, emulator_http: 
     assert workspace.endpoints[CHAT].usage_of(CHAT).request_count == 1
 
 
+@pytest.mark.behaviour("streaming.usage-accounting")
 async def test_stream_truncated_usage_counts_sent(workspace: Workspace, emulator_http: httpx.AsyncClient) -> None:
     enable_usage_tracking(workspace)
     behaviour = workspace.endpoints[CHAT].behaviour
@@ -185,6 +195,7 @@ async def test_stream_truncated_usage_counts_sent(workspace: Workspace, emulator
     assert usage_by_principal(workspace.endpoints[CHAT])[SANDBOX_USER]["completion_tokens"] == 2
 
 
+@pytest.mark.behaviour("streaming.chat-and-completions-only")
 async def test_stream_rejected_for_embeddings(emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.post(
         "/serving-endpoints/databricks-bge-large-en/invocations", json={"input": "x", "stream": True}
@@ -193,6 +204,7 @@ async def test_stream_rejected_for_embeddings(emulator_http: httpx.AsyncClient) 
     assert "['stream']" in response.json()["message"]
 
 
+@pytest.mark.behaviour("streaming.knobs", "streaming.sse")
 async def test_stream_mlflow_client_reads_variations(
     workspace: Workspace, live_server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
