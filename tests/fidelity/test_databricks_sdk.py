@@ -26,14 +26,23 @@ from databricks.sdk.service.serving import (
     AiGatewayUsageTrackingConfig,
     ChatMessage,
     ChatMessageRole,
+    DataframeSplitInput,
+    EmailNotifications,
     EndpointCoreConfigInput,
     EndpointStateConfigUpdate,
     EndpointStateReady,
     EndpointTag,
+    PtEndpointCoreConfig,
+    PtServedModel,
     QueryEndpointResponseObject,
+    RateLimit,
+    RateLimitKey,
+    RateLimitRenewalPeriod,
     ServedEntityInput,
     ServingEndpointAccessControlRequest,
     ServingEndpointPermissionLevel,
+    TelemetryConfig,
+    TelemetryFeature,
 )
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -56,6 +65,7 @@ from tests.fidelity.support import (
 WAIT = timedelta(seconds=15)
 ENDPOINT = "fid-sdk"
 ENDPOINTS_PATH = "/api/2.0/serving-endpoints"
+LLAMA = "system.ai.meta_llama_v3_1_8b_instruct"
 
 
 @pytest.fixture
@@ -276,6 +286,70 @@ def test_sdk_permissions_by_endpoint_id(sdk: WorkspaceClient, ready: str, live: 
         bob.serving_endpoints.update_config(ready, served_entities=[entity("2")])
 
 
+@pytest.mark.behaviour("permissions.put-replaces", "permissions.levels", "permissions.enforcement")
+def test_sdk_set_permissions_replaces(sdk: WorkspaceClient, ready: str, live: EmulatorServer) -> None:
+    endpoint_id = sdk.serving_endpoints.get(ready).id
+    assert endpoint_id is not None
+    levels = sdk.serving_endpoints.get_permission_levels(endpoint_id).permission_levels or []
+    assert [level.permission_level.value for level in levels if level.permission_level] == [
+        "CAN_VIEW",
+        "CAN_QUERY",
+        "CAN_MANAGE",
+    ]
+    assert all(level.description for level in levels)
+    grant = ServingEndpointAccessControlRequest(
+        group_name="users", permission_level=ServingEndpointPermissionLevel.CAN_VIEW
+    )
+    replaced = sdk.serving_endpoints.set_permissions(endpoint_id, access_control_list=[grant])
+    names = [entry.group_name or entry.user_name for entry in replaced.access_control_list or []]
+    assert names == ["admins", "users"]
+    bob = WorkspaceClient(host=live.url, token=BOB_TOKEN)
+    level = bob.serving_endpoints.get(ready).permission_level
+    assert level is not None
+    assert level.value == "CAN_VIEW"
+    with pytest.raises(PermissionDenied, match="does not have permission 'Query'"):
+        bob.serving_endpoints.query(ready, dataframe_records=[TURBINE_ROW])
+
+
+@pytest.mark.behaviour("notifications.patch", "telemetry.patch", "rate-limits.legacy")
+def test_sdk_notifications_telemetry_rate_limits(sdk: WorkspaceClient, ready: str) -> None:
+    notifications = EmailNotifications(on_update_failure=["oncall@example.com"])
+    updated = sdk.serving_endpoints.update_notifications(ready, email_notifications=notifications)
+    assert updated.name == ready
+    assert updated.email_notifications == notifications
+    features = [TelemetryFeature.TELEMETRY_FEATURE_LOGS]
+    endpoint = sdk.serving_endpoints.patch_telemetry_config(
+        ready, telemetry_config=TelemetryConfig(enabled_telemetry_features=features)
+    )
+    assert endpoint.telemetry_config is not None
+    assert endpoint.telemetry_config.enabled_telemetry_features == features
+    limits = [RateLimit(calls=5, renewal_period=RateLimitRenewalPeriod.MINUTE, key=RateLimitKey.USER)]
+    assert sdk.serving_endpoints.put(ready, rate_limits=limits).rate_limits == limits
+    assert sdk.serving_endpoints.get(ready).email_notifications == notifications
+
+
+@pytest.mark.behaviour("pt.create", "pt.update", "query.chat")
+def test_sdk_provisioned_throughput(sdk: WorkspaceClient, workspace: Workspace) -> None:
+    def units(count: int) -> PtEndpointCoreConfig:
+        model = PtServedModel(entity_name=LLAMA, entity_version="1", provisioned_model_units=count)
+        return PtEndpointCoreConfig(served_entities=[model])
+
+    waiter = sdk.serving_endpoints.create_provisioned_throughput_endpoint("fid-pt", config=units(50))
+    workspace.clock.advance(DEPLOY_SECONDS)
+    waiter.result(timeout=WAIT)
+    waiter = sdk.serving_endpoints.update_provisioned_throughput_endpoint_config("fid-pt", config=units(100))
+    workspace.clock.advance(DEPLOY_SECONDS)
+    endpoint = waiter.result(timeout=WAIT)
+    assert endpoint.config is not None
+    assert endpoint.config.config_version == 2
+    assert endpoint.config.served_entities is not None
+    assert endpoint.config.served_entities[0].provisioned_model_units == 100
+    answer = sdk.serving_endpoints.query("fid-pt", messages=[ChatMessage(role=ChatMessageRole.USER, content="hi")])
+    assert answer.choices is not None
+    assert answer.choices[0].message is not None
+    assert answer.choices[0].message.content == "Reply from meta_llama_v3_1_8b_instruct-1: hi"
+
+
 @pytest.mark.behaviour("query.chat", "query.served-model-header")
 def test_sdk_query_chat(sdk: WorkspaceClient) -> None:
     answer = sdk.serving_endpoints.query(
@@ -309,6 +383,11 @@ def test_sdk_query_dataframe_records(sdk: WorkspaceClient, ready: str) -> None:
     answer = sdk.serving_endpoints.query(ready, dataframe_records=[TURBINE_ROW, {**TURBINE_ROW, "rpm": 0.0}])
     assert answer.predictions == [1262, 62]
     assert answer.served_model_name == "turbine_failure-1"
+    split = DataframeSplitInput(columns=list(TURBINE_ROW), data=[list(TURBINE_ROW.values())])
+    assert sdk.serving_endpoints.query(ready, dataframe_split=split).predictions == [1262]
+    assert sdk.serving_endpoints.query(ready, instances=[TURBINE_ROW]).predictions == [1262]
+    columns = {name: [value] for name, value in TURBINE_ROW.items()}
+    assert sdk.serving_endpoints.query(ready, inputs=columns).predictions == [1262]
     with pytest.raises(BadRequest, match="missing required input column"):
         sdk.serving_endpoints.query(ready, dataframe_records=[{"vibration": 1.0}])
 

@@ -114,6 +114,25 @@ def test_mlflow_update_endpoint(deploy: BaseDeploymentClient, workspace: Workspa
     assert "rate_limits" not in endpoint
 
 
+@pytest.mark.behaviour("tags.patch", "gateway.config", "rate-limits.legacy", "create.settings-at-creation")
+def test_mlflow_endpoint_settings(deploy: BaseDeploymentClient, workspace: Workspace) -> None:
+    with warnings.catch_warnings():
+        # The legacy create form (name and config apart) is deprecated but still sends one create body.
+        warnings.simplefilter("ignore")
+        created = deploy.create_endpoint(
+            name=ENDPOINT, config={"served_entities": [turbine_entity("1")], "tags": [{"key": "team"}]}
+        )
+    assert created["tags"] == [{"key": "team"}]
+    tags = deploy.update_endpoint_tags(ENDPOINT, {"add_tags": [{"key": "stage", "value": "dev"}]})
+    assert tags == {"tags": [{"key": "stage", "value": "dev"}, {"key": "team"}]}
+    table = {"enabled": True, "catalog_name": "main", "schema_name": "serving"}
+    gateway = deploy.update_endpoint_ai_gateway(ENDPOINT, {"inference_table_config": table})
+    assert gateway == {"inference_table_config": {**table, "table_name_prefix": ENDPOINT}}
+    limits = {"rate_limits": [{"calls": 3, "key": "user", "renewal_period": "minute"}]}
+    assert deploy.update_endpoint_rate_limits(ENDPOINT, limits) == limits
+    assert workspace.endpoints[ENDPOINT].rate_limits == limits["rate_limits"]
+
+
 @pytest.mark.behaviour("query.custom-model", "query.chat", "query.chat-validation")
 def test_mlflow_predict(deploy: BaseDeploymentClient, workspace: Workspace) -> None:
     deploy.create_endpoint(config=create_body(turbine_entity("1")))

@@ -1,10 +1,14 @@
-"""openai 3.51.0 `OpenAI` client, unpatched, against the emulator's OpenAI-compatible routes over loopback HTTP."""
+"""openai 3.51.0 clients, unpatched, against the emulator's OpenAI-compatible routes over loopback HTTP.
+
+One test uses the client that databricks-sdk's deprecated `get_open_ai_client` builds.
+"""
 
 import math
 from collections.abc import Iterator
 
 import openai
 import pytest
+from databricks.sdk import WorkspaceClient
 
 from emulator import SANDBOX_TOKEN, Workspace
 from emulator.server import EmulatorServer
@@ -86,3 +90,12 @@ def test_openai_errors_keep_databricks_body(client: openai.OpenAI, workspace: Wo
     assert caught.value.body["error_code"] == "REQUEST_LIMIT_EXCEEDED"
     assert caught.value.body["message"].startswith(f"Exceeded workspace QPS rate limit for {CHAT_ENDPOINT}.")
     assert caught.value.response.headers["retry-after"] == "1"
+
+
+@pytest.mark.behaviour("openai.chat", "auth.bearer-token")
+def test_sdk_open_ai_client_chat(live: EmulatorServer) -> None:
+    workspace_client = WorkspaceClient(host=live.url, token=SANDBOX_TOKEN)
+    with pytest.warns(DeprecationWarning, match="databricks-openai"):
+        client = workspace_client.serving_endpoints.get_open_ai_client()
+    completion = client.chat.completions.create(model=CHAT_ENDPOINT, messages=PROMPT)
+    assert completion.choices[0].message.content == f"Reply from {CHAT_ENDPOINT}: name three rivers"
