@@ -14,6 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 from mcp.server.mcpserver.exceptions import ToolError
 
 from tools.api.errors import ApiError, ConfigurationError, DatabricksError, TransportError
+from tools.output import cut_text
 from tools.redaction import redact_field_value
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Max characters of each message, fix and next step in an error. A workspace error message can
+# carry a whole traceback or echo a large request, and the text appears twice in the result.
+MAX_MESSAGE_CHARS = 2_000
 
 
 class InvalidArgument(ValueError):
@@ -58,6 +62,8 @@ def failure(
     **extra: Any,
 ) -> ToolFailure:
     """Build a ToolFailure for a condition the tool detected itself."""
+    message = cut_text(message, MAX_MESSAGE_CHARS)
+    next_step = cut_text(next_step, MAX_MESSAGE_CHARS) if next_step else None
     envelope: dict[str, Any] = {"error_code": error_code, "message": message, "retryable": retryable}
     if http_status is not None:
         envelope["http_status"] = http_status
@@ -74,10 +80,11 @@ def from_api_error(exc: ApiError, next_step: str | None = None, **extra: Any) ->
 
 
 def _api_failure(head: str, exc: ApiError, next_step: str | None, extra: dict[str, Any]) -> ToolFailure:
+    message = cut_text(exc.message, MAX_MESSAGE_CHARS)
     envelope: dict[str, Any] = {
         "http_status": exc.status,
         "error_code": exc.error_code,
-        "message": exc.message,
+        "message": message,
         "retryable": exc.status in RETRYABLE_STATUSES,
     }
     if exc.request_id:
@@ -87,7 +94,7 @@ def _api_failure(head: str, exc: ApiError, next_step: str | None, extra: dict[st
     if next_step:
         envelope["next_step"] = next_step
     envelope.update({k: v for k, v in extra.items() if v is not None})
-    summary = f"{head}: {exc.message}" + (f" Next: {next_step}" if next_step else "")
+    summary = f"{head}: {message}" + (f" Next: {next_step}" if next_step else "")
     return ToolFailure(summary, envelope)
 
 
@@ -96,7 +103,7 @@ def to_tool_failure(exc: Exception) -> ToolFailure:
     if isinstance(exc, ToolFailure):
         return exc
     if isinstance(exc, InvalidArgument):
-        return failure("INVALID_ARGUMENT", str(exc), field=exc.field, fix=exc.fix)
+        return failure("INVALID_ARGUMENT", str(exc), field=exc.field, fix=cut_text(exc.fix, MAX_MESSAGE_CHARS))
     if isinstance(exc, ApiError):
         return from_api_error(exc)
     if isinstance(exc, ConfigurationError):

@@ -30,6 +30,8 @@ Purpose = Literal["agent", "chat", "code", "embeddings"]
 CHAT_TASK = "llm/v1/chat"
 EMBEDDINGS_TASK = "llm/v1/embeddings"
 PREFERRED_EMBEDDINGS = "databricks-gte-large-en"
+# Max endpoint names listed per task, so a result stays small in any workspace.
+MAX_NAMES_PER_TASK = 50
 
 
 class FoundationPick(BaseModel):
@@ -38,7 +40,10 @@ class FoundationPick(BaseModel):
     task: str | None
     entity_name: str | None = None
     reason: str
-    alternatives: dict[str, list[str]] = Field(description="every Foundation Model endpoint, grouped by task")
+    alternatives: dict[str, list[str]] = Field(
+        description=f"Foundation Model endpoints grouped by task, the first {MAX_NAMES_PER_TASK} of each task"
+    )
+    alternatives_omitted: int = Field(0, description="Foundation Model endpoints left out of `alternatives`")
     next_step: str
 
 
@@ -62,6 +67,11 @@ def group_by_task(endpoints: list[ServingEndpoint]) -> dict[str, list[str]]:
     for endpoint in endpoints:
         groups.setdefault(endpoint.task or "unknown", []).append(endpoint.name)
     return {task: sorted(names, key=natural_key) for task, names in sorted(groups.items())}
+
+
+def first_names(groups: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Keep the first MAX_NAMES_PER_TASK names of each task."""
+    return {task: names[:MAX_NAMES_PER_TASK] for task, names in groups.items()}
 
 
 def version_of(name: str) -> tuple[int, ...]:
@@ -92,7 +102,7 @@ def pick(purpose: Purpose, endpoints: list[ServingEndpoint]) -> FoundationPick:
             "NO_FOUNDATION_MODEL",
             f"This workspace has no Foundation Model endpoint for purpose={purpose!r}.",
             next_step="Choose one of the listed endpoints by name, or ask an admin to enable Foundation Model APIs.",
-            foundation_endpoints_by_task=groups,
+            foundation_endpoints_by_task=first_names(groups),
         )
     return FoundationPick(
         purpose=purpose,
@@ -100,7 +110,8 @@ def pick(purpose: Purpose, endpoints: list[ServingEndpoint]) -> FoundationPick:
         task=chosen.task,
         entity_name=_first_entity_name(chosen) or None,
         reason=reason,
-        alternatives=groups,
+        alternatives=first_names(groups),
+        alternatives_omitted=sum(max(len(names) - MAX_NAMES_PER_TASK, 0) for names in groups.values()),
         next_step=_next_step(chosen),
     )
 

@@ -40,6 +40,13 @@ def tail_text(text: str, max_chars: int, hint: str) -> tuple[str, Truncation | N
     return kept, Truncation(total_chars=len(text), returned_chars=len(kept), hint=hint)
 
 
+def cut_text(text: str, max_chars: int) -> str:
+    """Return `text`, or its first `max_chars` characters followed by a note of how much was cut."""
+    if len(text) <= max_chars:
+        return text
+    return f"{text[:max_chars]} [cut: first {max_chars} of {len(text)} characters]"
+
+
 def head_text(text: str, max_chars: int, hint: str) -> tuple[str, Truncation | None]:
     """Keep the first `max_chars` characters, ending at a line boundary when possible."""
     if len(text) <= max_chars:

@@ -20,7 +20,7 @@ from tools.api.models import ServingEndpoint
 from tools.context import ToolDeps, ToolSettings, deps_of
 from tools.endpoints import EndpointName
 from tools.errors import InvalidArgument, ToolFailure, failure, from_api_error, tool_errors
-from tools.foundation import CHAT_TASK, foundation_endpoints, group_by_task
+from tools.foundation import CHAT_TASK, first_names, foundation_endpoints, group_by_task
 from tools.output import Truncation, fit_json, head_text, json_size
 from tools.query_body import QueryInputs, ShapedBody, TaskKind, build_body, task_kind
 from tools.query_response import ResponseSummary, shorten_embeddings, summarise_response
@@ -187,13 +187,13 @@ def _state_text(endpoint: ServingEndpoint) -> str:
 
 
 async def _chat_foundation_endpoints(deps: ToolDeps) -> list[str]:
-    """Return the names of the chat Foundation Model endpoints in the live endpoint list."""
+    """Return the first names of the chat Foundation Model endpoints in the live endpoint list."""
     try:
         endpoints = await deps.serving.list_endpoints()
     except DatabricksError as exc:
         logger.warning("Could not list endpoints to suggest chat endpoints: %s", exc)
         return []
-    return group_by_task(foundation_endpoints(endpoints)).get(CHAT_TASK, [])
+    return first_names(group_by_task(foundation_endpoints(endpoints))).get(CHAT_TASK, [])
 
 
 def _check_served_entity(endpoint: ServingEndpoint, served_entity: str | None) -> str | None:

@@ -195,12 +195,39 @@ def _cut_document(document: dict[str, Any], budget: int, label: str) -> tuple[An
 
 def _cap_summaries(result: OpenApiResult, max_chars: int) -> None:
     total = len(result.paths)
-    while len(result.paths) > 1 and json_size([p.model_dump(mode="json") for p in result.paths], 1) > max_chars:
+    while len(result.paths) > 1 and _summaries_size(result) > max_chars:
         result.paths.pop()
     if len(result.paths) < total:
         result.notes.append(
             f"Summarised {len(result.paths)} of {total} paths; pass path=<served entity name> for the others."
         )
+    _cap_columns(result, max_chars)
+
+
+def _cap_columns(result: OpenApiResult, max_chars: int) -> None:
+    """Halve the column lists of every input format until the path summaries fit `max_chars`.
+
+    A model logged from a wide feature table can take thousands of columns.
+    """
+    formats = [(summary.path, fmt) for summary in result.paths for fmt in summary.input_formats]
+    totals = [max(len(fmt.required_columns), len(fmt.column_types)) for _, fmt in formats]
+    keep = max(totals, default=0)
+    while keep > 1 and _summaries_size(result) > max_chars:
+        keep //= 2
+        for _, fmt in formats:
+            fmt.required_columns = fmt.required_columns[:keep]
+            fmt.column_types = dict(list(fmt.column_types.items())[:keep])
+    for (path, fmt), total in zip(formats, totals, strict=True):
+        shown = max(len(fmt.required_columns), len(fmt.column_types))
+        if shown < total:
+            result.notes.append(
+                f"{path}: {fmt.key} lists the first {shown} of {total} columns. The document lists them all "
+                "unless it was cut as well."
+            )
+
+
+def _summaries_size(result: OpenApiResult) -> int:
+    return json_size([summary.model_dump(mode="json") for summary in result.paths], 1)
 
 
 def _path_summary(document: dict[str, Any], path: str, item: Any) -> PathSummary:

@@ -3,6 +3,13 @@
 from pydantic import BaseModel, Field
 
 from tools.api.models import EndpointConfig, ServingEndpoint
+from tools.output import cut_text
+
+# Max characters of a deployment state message; a failed build can report a whole traceback.
+MAX_STATE_MESSAGE_CHARS = 2_000
+# Max tags shown, and max characters of each tag value.
+MAX_TAGS = 100
+MAX_TAG_VALUE_CHARS = 500
 
 
 class EntitySummary(BaseModel):
@@ -37,7 +44,8 @@ class EndpointSummary(BaseModel):
     creator: str | None = None
     config: ConfigSummary | None = None
     pending_config: ConfigSummary | None = None
-    tags: dict[str, str | None] = Field(default_factory=dict)
+    tags: dict[str, str | None] = Field(default_factory=dict, description=f"the first {MAX_TAGS} tags")
+    tags_omitted: int = Field(0, description="tags left out of `tags`")
     fully_ready: bool = Field(description="ready == READY and config_update == NOT_UPDATING")
 
 
@@ -63,7 +71,7 @@ def summarise_config(config: EndpointConfig | None) -> ConfigSummary | None:
                 workload=workload,
                 scale_to_zero=entity.scale_to_zero_enabled,
                 deployment=entity.state.deployment if entity.state else None,
-                deployment_message=(entity.state.deployment_state_message or None) if entity.state else None,
+                deployment_message=state_message(entity.state.deployment_state_message if entity.state else None),
             )
         )
     routes = [
@@ -84,6 +92,17 @@ def summarise_endpoint(endpoint: ServingEndpoint) -> EndpointSummary:
         creator=endpoint.creator,
         config=summarise_config(endpoint.config),
         pending_config=summarise_config(endpoint.pending_config),
-        tags={t.key: t.value for t in endpoint.tags},
+        tags=_shown_tags(endpoint),
+        tags_omitted=max(len(endpoint.tags) - MAX_TAGS, 0),
         fully_ready=endpoint.ready == "READY" and endpoint.config_update == "NOT_UPDATING",
     )
+
+
+def state_message(message: str | None) -> str | None:
+    """Return a deployment state message cut to MAX_STATE_MESSAGE_CHARS, or None when it is empty."""
+    return cut_text(message, MAX_STATE_MESSAGE_CHARS) if message else None
+
+
+def _shown_tags(endpoint: ServingEndpoint) -> dict[str, str | None]:
+    shown = endpoint.tags[:MAX_TAGS]
+    return {tag.key: cut_text(tag.value, MAX_TAG_VALUE_CHARS) if tag.value else tag.value for tag in shown}

@@ -25,6 +25,7 @@ from tools.api.models import EndpointConfig, ServingEndpoint
 from tools.context import deps_of
 from tools.errors import tool_errors
 from tools.rules import check_endpoint_name
+from tools.summaries import state_message
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ def _failure(endpoint: ServingEndpoint) -> Verdict | None:
     if entity is not None:
         message += f" (served entity {entity[0]})"
         if entity[1]:
-            message += f": {entity[1].rstrip('.')}"
+            message += f": {state_message(entity[1].rstrip('.'))}"
     serving_before = endpoint.ready == "READY" and endpoint.config is not None
     return Verdict("FAILED", message + ".", entity[0] if entity else None, serving_before)
 
@@ -213,7 +214,7 @@ def _entity_statuses(config: EndpointConfig | None) -> list[EntityStatus]:
         EntityStatus(
             name=e.name,
             deployment=e.state.deployment if e.state else None,
-            message=(e.state.deployment_state_message or None) if e.state else None,
+            message=state_message(e.state.deployment_state_message if e.state else None),
         )
         for e in (config.served_entities if config else [])
     ]
