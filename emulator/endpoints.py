@@ -91,9 +91,7 @@ def new_endpoint(workspace: Workspace, body: dict[str, Any], name: str, principa
     if body.get("config") is not None:
         raw_config = require_object(body["config"], "config")
         config = build_config(workspace, raw_config, ConfigRequest(name, principal.name), 1)
-    description = body.get("description")
-    if description is not None and not isinstance(description, str):
-        raise bad_request(f"Field 'description' must be a string, got {description!r}.")
+    description = optional_string(body, "description")
     now = workspace.clock.now_ms()
     endpoint = Endpoint(
         name=name,
@@ -103,7 +101,8 @@ def new_endpoint(workspace: Workspace, body: dict[str, Any], name: str, principa
         last_updated_timestamp=now,
         description=description or "",
         route_optimized=coerce_bool(body.get("route_optimized", False), "route_optimized"),
-        budget_policy_id=body.get("budget_policy_id"),
+        budget_policy_id=optional_string(body, "budget_policy_id"),
+        usage_policy_id=optional_string(body, "usage_policy_id"),
     )
     if body.get("telemetry_config") is not None:
         check_telemetry_supported(name, endpoint_kind(config) if config is not None else None)
@@ -112,6 +111,14 @@ def new_endpoint(workspace: Workspace, body: dict[str, Any], name: str, principa
     if config is not None:
         start_update(workspace, endpoint, config)
     return endpoint
+
+
+def optional_string(body: dict[str, Any], field: str) -> str | None:
+    """Return `body[field]` when it is a string, None when it is absent or null, else raise 400."""
+    value = body.get(field)
+    if value is not None and not isinstance(value, str):
+        raise bad_request(f"Field '{field}' must be a string, got {value!r}.")
+    return value
 
 
 def apply_create_settings(endpoint: Endpoint, body: dict[str, Any]) -> None:

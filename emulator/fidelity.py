@@ -25,7 +25,7 @@ class Behaviour:
     source: str
     # How the emulator differs from the real service, or what about the real service is not known.
     divergence: str | None = None
-    # Why the behaviour is not emulated yet; None when it is.
+    # Why the behaviour is not emulated yet, or None when it is.
     deferred: str | None = None
 
 
@@ -58,7 +58,7 @@ def _entry(index: int, raw: Any) -> Behaviour:
         raise ManifestError(f"{where} must be a mapping, got {type(raw).__name__}.")
     unknown = sorted(set(raw) - {*REQUIRED_FIELDS, *OPTIONAL_FIELDS})
     if unknown:
-        raise ManifestError(f"{where} has unknown field(s) {unknown}; allowed: {[*REQUIRED_FIELDS, *OPTIONAL_FIELDS]}.")
+        raise ManifestError(f"{where} has unknown field(s) {unknown}. Allowed: {[*REQUIRED_FIELDS, *OPTIONAL_FIELDS]}.")
     for field in REQUIRED_FIELDS:
         if not isinstance(raw.get(field), str) or not raw[field].strip():
             raise ManifestError(f"{where}.{field} is missing or empty.")

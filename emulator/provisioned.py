@@ -18,7 +18,7 @@ from emulator.config_rules import (
     validate_endpoint_name,
 )
 from emulator.configs import ConfigRequest, build_config, next_config_version, require_not_updating, start_update
-from emulator.endpoints import apply_create_settings, require_endpoint, require_user_endpoint
+from emulator.endpoints import apply_create_settings, optional_string, require_endpoint, require_user_endpoint
 from emulator.errors import ApiError, bad_request
 from emulator.permissions import principal_key, require_level
 from emulator.render import render_endpoint
@@ -97,7 +97,7 @@ async def create_pt_endpoint(request: Request) -> Response:
             creator=principal.name,
             creation_timestamp=now,
             last_updated_timestamp=now,
-            budget_policy_id=body.get("budget_policy_id"),
+            budget_policy_id=optional_string(body, "budget_policy_id"),
         )
         apply_create_settings(endpoint, body)
         endpoint.acl[principal_key(principal)] = "CAN_MANAGE"

@@ -85,7 +85,16 @@ def render_endpoint(endpoint: Endpoint, permission_level: str | None = None) -> 
         out["permission_level"] = permission_level
     if endpoint.tags:
         out["tags"] = render_tags(endpoint)
-    for key in ("task", "endpoint_type", "ai_gateway", "email_notifications", "telemetry_config", "budget_policy_id"):
+    detail_keys = (
+        "task",
+        "endpoint_type",
+        "ai_gateway",
+        "email_notifications",
+        "telemetry_config",
+        "budget_policy_id",
+        "usage_policy_id",
+    )
+    for key in detail_keys:
         value = getattr(endpoint, key)
         if value is not None:
             out[key] = copy.deepcopy(value)
@@ -115,7 +124,7 @@ def render_endpoint_summary(endpoint: Endpoint) -> dict[str, Any]:
         }
     if endpoint.tags:
         out["tags"] = render_tags(endpoint)
-    for key in ("task", "endpoint_type", "ai_gateway", "budget_policy_id", "telemetry_config"):
+    for key in ("task", "endpoint_type", "ai_gateway", "budget_policy_id", "usage_policy_id", "telemetry_config"):
         value = getattr(endpoint, key)
         if value is not None:
             out[key] = copy.deepcopy(value)

@@ -141,6 +141,7 @@ def _add_endpoint(workspace: Workspace, item: dict[str, Any]) -> None:
         telemetry_config=item.get("telemetry_config"),
         route_optimized=bool(item.get("route_optimized", False)),
         budget_policy_id=item.get("budget_policy_id"),
+        usage_policy_id=item.get("usage_policy_id"),
     )
     endpoint.behaviour = with_behaviour(EndpointBehaviour(), item.get("behaviour") or {})
 

@@ -159,6 +159,7 @@ class Endpoint:
     email_notifications: dict[str, Any] | None = None
     telemetry_config: dict[str, Any] | None = None
     budget_policy_id: str | None = None
+    usage_policy_id: str | None = None
     route_optimized: bool = False
     task: str | None = None
     endpoint_type: str | None = None

@@ -2,10 +2,10 @@
 
 from mcp.server import MCPServer
 
-from tools import discovery, endpoints, foundation, lifecycle, logs, query, schema, waiting
+from tools import discovery, endpoints, foundation, lifecycle, logs, permissions, query, schema, swap, updates, waiting
 
 # Registration order is the order of tools/list, which clients may cache.
-TOOL_MODULES = (discovery, foundation, endpoints, lifecycle, waiting, query, schema, logs)
+TOOL_MODULES = (discovery, foundation, endpoints, lifecycle, updates, swap, waiting, query, schema, logs, permissions)
 
 
 def register_all(server: MCPServer) -> None:

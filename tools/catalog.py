@@ -182,7 +182,7 @@ ENDPOINT_OPERATIONS: tuple[Operation, ...] = (
         "PUT",
         f"{SERVING}/{{name}}/config",
         "Replace the served entities and traffic of an endpoint.",
-        None,
+        "update_config",
         True,
         (
             NAME_PATH,
@@ -200,7 +200,7 @@ ENDPOINT_OPERATIONS: tuple[Operation, ...] = (
             ROUTE_RULE,
             SEPARATE_APIS_RULE,
             "Version swap: repoint the UC alias (uc_set_alias) AND call this with the new version; either alone "
-            "leaves the two out of step.",
+            "leaves the two out of step. swap_model_version does both.",
             "External and non-external entities cannot be mixed or converted.",
         ),
         {
@@ -423,6 +423,7 @@ ENDPOINT_OPERATIONS: tuple[Operation, ...] = (
         "GET",
         PERMISSIONS,
         "Read an endpoint's access control list.",
+        "get_permissions",
         fields=(ID_PATH,),
         rules=("Takes the endpoint id from get, not the name.",),
         response="{object_id: /serving-endpoints/<id>, object_type, access_control_list[]}",
@@ -450,6 +451,7 @@ ENDPOINT_OPERATIONS: tuple[Operation, ...] = (
         "PATCH",
         PERMISSIONS,
         "Add or change grants, keeping the others.",
+        "update_permissions",
         fields=(
             ID_PATH,
             F("access_control_list[].user_name | group_name | service_principal_name", "string", True, "one of"),
@@ -530,14 +532,14 @@ UC_OPERATIONS: tuple[Operation, ...] = (
         "PUT",
         f"{UC_MODELS}/aliases/{{alias}}",
         "Point a Unity Catalog model alias (e.g. prod) at a version.",
+        "swap_model_version(alias=...)",
         fields=(
             F("full_name", "string (path)", True, "catalog.schema.model"),
             F("alias", "string (path)", True),
             F("version_num", "int", True, "the version the alias points to"),
         ),
         rules=(
-            "Endpoints serve versions, not aliases: after moving the alias, call update_config with the new "
-            "version too.",
+            "Endpoints serve versions, not aliases: swap_model_version serves the new version, then moves the alias.",
         ),
         example={"version_num": 3},
         aliases=("set_alias", "set-alias"),

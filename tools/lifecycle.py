@@ -20,6 +20,7 @@ from tools.errors import ToolFailure, failure, from_api_error, tool_errors
 from tools.redaction import redact
 from tools.rules import (
     coerce_bool,
+    filled_in_notes,
     normalise_ai_gateway,
     normalise_routes,
     normalise_served_entities,
@@ -66,6 +67,7 @@ class CreateResult(BaseModel):
         "sent); credentials and environment variable values are shown as <redacted>"
     )
     checks: list[str] = Field(default_factory=list, description="for a dry run: the local checks that passed")
+    notes: list[str] = Field(default_factory=list, description="defaults filled in and values converted")
     endpoint: EndpointSummary | None = None
     next_steps: list[str] = Field(default_factory=list)
 
@@ -103,9 +105,10 @@ def register(server: MCPServer) -> None:
         deps.policy.check_mutation("create_endpoint", name)
         body = build_create_body(name, served_entities, traffic_routes, tags, ai_gateway, description, route_optimized)
         deps.policy.check_compute("create_endpoint", body["config"]["served_entities"])
+        notes = filled_in_notes(served_entities, body["config"]["served_entities"])
         if dry_run:
             checks = create_checks(deps)
-            return CreateResult(status="DRY_RUN", name=name, request_body=redact(body), checks=checks)
+            return CreateResult(status="DRY_RUN", name=name, request_body=redact(body), checks=checks, notes=notes)
         endpoint = await _send_create(deps, name, body)
         deps.audit.record("create_endpoint", name, "created", {"id": endpoint.id, "body": body})
         config = endpoint.pending_config or endpoint.config
@@ -114,6 +117,7 @@ def register(server: MCPServer) -> None:
             status="CREATED",
             name=name,
             request_body=redact(body),
+            notes=notes,
             endpoint=endpoint,
             next_steps=[
                 f"Call wait_until_ready(name={name!r}) until its status is READY; do not query before that.",
@@ -211,8 +215,8 @@ async def _send_create(deps: ToolDeps, name: str, body: dict[str, Any]) -> Endpo
 async def _already_exists(deps: ToolDeps, name: str, exc: ApiError) -> ToolFailure:
     """Describe the existing endpoint (one GET) so the model can decide to update it instead."""
     next_step = (
-        f"Endpoint {name!r} already exists and was not changed. To change what it serves, update its config "
-        "(operation update_config, see discover_operations(operation='update_config')); for a new endpoint, "
+        f"Endpoint {name!r} already exists and was not changed. To change what it serves, call "
+        f"update_config(name={name!r}, served_entities=[...]) or swap_model_version; for a new endpoint, "
         "pick another name."
     )
     existing: dict[str, Any] | None = None

@@ -409,6 +409,31 @@ def _check_entity_kinds(entities: list[dict[str, Any]], field: str) -> None:
         )
 
 
+def filled_in_notes(raw: Any, entities: list[dict[str, Any]], field: str = "served_entities") -> list[str]:
+    """Describe each default that `normalise_served_entities` filled in and each field it renamed or converted.
+
+    `raw` is the argument as the caller gave it, and `entities` is what normalise_served_entities returned for it.
+    """
+    notes: list[str] = []
+    items = as_list(raw, field)
+    for i, (item, entity) in enumerate(zip(items, entities, strict=True)):
+        original = as_object(item, f"{field}[{i}]")
+        where = f"{field}[{i}] ({derive_entity_name(entity)})"
+        for legacy, current in LEGACY_ENTITY_FIELDS.items():
+            if legacy in original:
+                notes.append(f"{where}: {legacy} was sent as {current}, its served_entities name.")
+        version = original.get("entity_version", original.get("model_version"))
+        if "entity_version" in entity and not isinstance(version, str):
+            notes.append(f"{where}: entity_version {version!r} was sent as the string {entity['entity_version']!r}.")
+        if "scale_to_zero_enabled" in entity and "scale_to_zero_enabled" not in original:
+            value = str(entity["scale_to_zero_enabled"]).lower()
+            notes.append(
+                f"{where}: scale_to_zero_enabled was not given, so the default {value} was sent "
+                "(config updates are rejected without it)."
+            )
+    return notes
+
+
 # Traffic ---------------------------------------------------------------------------------------
 
 

@@ -405,3 +405,16 @@ async def test_create_route_optimized_stored(emulator_http: httpx.AsyncClient, w
     assert body["route_optimized"] is True
     plain = await get(emulator_http, "databricks-app-template-serving")
     assert plain["route_optimized"] is False
+
+
+@pytest.mark.behaviour("create.settings-at-creation", "list.summaries")
+async def test_create_policy_ids_returned(emulator_http: httpx.AsyncClient) -> None:
+    policies = {"budget_policy_id": "budget-1", "usage_policy_id": "usage-1"}
+    response = await create(emulator_http, "ep-policy", demo_entity(), **policies)
+    assert response.status_code == 200, response.text
+    assert {key: response.json()[key] for key in policies} == policies
+    listed = {e["name"]: e for e in (await emulator_http.get(ENDPOINTS)).json()["endpoints"]}
+    assert {key: listed["ep-policy"][key] for key in policies} == policies
+    rejected = await create(emulator_http, "ep-bad", demo_entity(), usage_policy_id=7)
+    assert error_of(rejected)[:2] == (400, "INVALID_PARAMETER_VALUE")
+    assert "'usage_policy_id' must be a string" in error_of(rejected)[2]

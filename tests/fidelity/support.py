@@ -6,9 +6,9 @@ import pytest
 
 from emulator import SANDBOX_TOKEN, Workspace
 
-# Virtual seconds per real second in the tests that use a client's own waiter: a 600 s deployment
-# (the default `deploy_seconds`) finishes one real second after it starts, before the waiter's
-# second poll.
+# Virtual seconds per real second in the tests that use a client's own waiter. A 600 s deployment
+# (the default `deploy_seconds`) then finishes one real second after it starts, which is before
+# the waiter's second poll.
 FAST_CLOCK = 600
 DEPLOY_SECONDS = 600
 TURBINE = "main.default.turbine_failure"

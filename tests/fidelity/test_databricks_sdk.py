@@ -137,7 +137,7 @@ def test_sdk_create_and_wait(sdk: WorkspaceClient, workspace: Workspace) -> None
     assert [e.name for e in endpoint.config.served_entities] == ["turbine_failure-1"]
     assert endpoint.tags == [EndpointTag(key="team", value="ml")]
     assert endpoint.description == "turbines"
-    # The SDK sends the workspace id it read from host metadata; the emulator accepts and ignores it.
+    # The SDK sends the workspace id it read from host metadata, and the emulator accepts and ignores it.
     polls = requests_to(workspace, "GET", f"{ENDPOINTS_PATH}/{ENDPOINT}")
     assert polls
     assert polls[0].headers["x-databricks-workspace-id"] == workspace.workspace_id
@@ -212,7 +212,7 @@ def test_sdk_get_open_api(sdk: WorkspaceClient, ready: str) -> None:
 
 
 @pytest.mark.behaviour("logs.build-logs", "logs.server-logs", "query.usage-counters")
-def test_sdk_build_logs_and_logs(sdk: WorkspaceClient, ready: str) -> None:
+def test_sdk_build_and_server_logs(sdk: WorkspaceClient, ready: str) -> None:
     build = sdk.serving_endpoints.build_logs(ready, "turbine_failure-1")
     assert build.logs is not None
     assert "Container build succeeded." in build.logs
@@ -418,7 +418,7 @@ def test_sdk_create_errors(sdk: WorkspaceClient, workspace: Workspace) -> None:
 
 
 @pytest.mark.behaviour("errors.retry-after", "faults.status")
-def test_sdk_retries_after_retry_after(sdk: WorkspaceClient, workspace: Workspace) -> None:
+def test_sdk_honours_retry_after(sdk: WorkspaceClient, workspace: Workspace) -> None:
     fault = {"kind": "status", "status": 429, "retry_after": 1, "count": 1, "path": f"{ENDPOINTS_PATH}$"}
     workspace.faults.append(parse_fault(fault))
     names = {e.name for e in sdk.serving_endpoints.list()}

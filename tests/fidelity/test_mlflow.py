@@ -50,7 +50,7 @@ def create_body(*entities: dict[str, Any]) -> dict[str, Any]:
 def wait_until_serving(deploy: BaseDeploymentClient, workspace: Workspace, name: str) -> dict[str, Any]:
     """Poll until state.ready is READY and state.config_update is NOT_UPDATING, moving the clock between polls.
 
-    Both are needed: during an update ready stays READY, and after a failed one as well.
+    Both are needed, because state.ready stays READY during an update and after a failed one.
     """
     for _ in range(MAX_POLLS):
         endpoint: dict[str, Any] = deploy.get_endpoint(name)
@@ -203,7 +203,7 @@ def test_mlflow_zero_downtime_version_swap(
     assert champion == "3"
     updating = deploy.update_endpoint_config(endpoint=ENDPOINT, config={"served_entities": [turbine_entity(champion)]})
     assert updating["state"] == {"ready": "READY", "config_update": "IN_PROGRESS", "suspend": "NOT_SUSPENDED"}
-    # While the update deploys, the old version keeps answering.
+    # While the update deploys, the old version keeps serving requests.
     workspace.clock.advance(DEPLOY_SECONDS / 2)
     assert deploy.predict(endpoint=ENDPOINT, inputs=records) == {"predictions": [1262]}
     assert served_requests(workspace, "turbine_failure-2") == 1

@@ -60,7 +60,7 @@ async def test_catalogue_lists_every_operation(client: Client) -> None:
         "method": "PUT",
         "path": "/api/2.1/unity-catalog/models/{full_name}/aliases/{alias}",
         "purpose": "Point a Unity Catalog model alias (e.g. prod) at a version.",
-        "tool": None,
+        "tool": "swap_model_version(alias=...)",
     }
     assert catalogue["operation"] is None
 
@@ -95,7 +95,7 @@ async def test_detail_create(client: Client) -> None:
 async def test_detail_by_cli_name(client: Client) -> None:
     detail = (await discover(client, "update-config"))["operation"]
     assert detail["name"] == "update_config"
-    assert detail["tool"] is None
+    assert detail["tool"] == "update_config"
     assert any("patch_tags" in rule and "put_ai_gateway" in rule for rule in detail["rules"])
     assert any("IN_PROGRESS" in rule and "409" in rule for rule in detail["rules"])
 

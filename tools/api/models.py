@@ -122,3 +122,43 @@ class ServingEndpoint(WireModel):
     def served_entity_names(self) -> list[str]:
         config = self.config or self.pending_config
         return [e.name for e in (config.served_entities if config else []) if e.name]
+
+
+class Permission(WireModel):
+    permission_level: str | None = None
+    inherited: bool = False
+    inherited_from_object: list[str] = Field(default_factory=list)
+
+
+class AccessControlEntry(WireModel):
+    """One principal of an ACL: exactly one of the three name fields is set."""
+
+    user_name: str | None = None
+    group_name: str | None = None
+    service_principal_name: str | None = None
+    display_name: str | None = None
+    all_permissions: list[Permission] = Field(default_factory=list)
+
+
+class EndpointPermissions(WireModel):
+    """`ServingEndpointPermissions`: the ACL of one endpoint, keyed by its id."""
+
+    object_id: str | None = None
+    object_type: str | None = None
+    access_control_list: list[AccessControlEntry] = Field(default_factory=list)
+
+
+class ModelAlias(WireModel):
+    alias_name: str | None = None
+    version_num: int | None = None
+
+
+class ModelVersionInfo(WireModel):
+    """A Unity Catalog model version (`ModelVersionInfo`)."""
+
+    model_name: str | None = None
+    catalog_name: str | None = None
+    schema_name: str | None = None
+    version: int | None = None
+    status: str | None = None
+    aliases: list[ModelAlias] = Field(default_factory=list)

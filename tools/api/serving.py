@@ -6,10 +6,13 @@ from typing import Any
 from urllib.parse import quote
 
 from tools.api.client import DatabricksClient, TextResponse
-from tools.api.models import ServingEndpoint
+from tools.api.models import EndpointPermissions, ModelVersionInfo, ServingEndpoint
 
 ENDPOINTS = "/api/2.0/serving-endpoints"
 PERMISSIONS = "/api/2.0/permissions/serving-endpoints"
+UC_MODELS = "/api/2.1/unity-catalog/models"
+# Most pages one listing of a model's versions reads, so a huge registry cannot stall a tool call.
+MAX_VERSION_PAGES = 10
 
 
 def _segment(value: str) -> str:
@@ -99,6 +102,51 @@ class ServingApi:
     ) -> AsyncGenerator[str, None]:
         """Invoke the endpoint with `stream: true` in `body` and yield each Server-Sent Event's data."""
         return self.client.stream_events(self.invocations_path(name, served_model), body, timeout=timeout)
+
+    def config_path(self, name: str) -> str:
+        return f"{ENDPOINTS}/{_segment(name)}/config"
+
+    def permissions_path(self, endpoint_id: str) -> str:
+        """Return the permissions path of an endpoint, which takes its 32-hex `id`, never its name."""
+        return f"{PERMISSIONS}/{_segment(endpoint_id)}"
+
+    async def get_permissions(self, endpoint_id: str) -> EndpointPermissions:
+        return EndpointPermissions.model_validate(await self.client.get(self.permissions_path(endpoint_id)))
+
+    async def update_permissions(self, endpoint_id: str, body: dict[str, Any]) -> EndpointPermissions:
+        """PATCH the ACL: add or change the listed grants and keep every other grant."""
+        response = await self.client.patch(self.permissions_path(endpoint_id), body)
+        return EndpointPermissions.model_validate(response or {})
+
+    def model_version_path(self, full_name: str, version: int) -> str:
+        return f"{UC_MODELS}/{_segment(full_name)}/versions/{version}"
+
+    async def get_model_version(self, full_name: str, version: int) -> ModelVersionInfo:
+        return ModelVersionInfo.model_validate(await self.client.get(self.model_version_path(full_name, version)))
+
+    async def list_model_versions(self, full_name: str) -> list[ModelVersionInfo]:
+        """List the versions of a Unity Catalog model, reading up to MAX_VERSION_PAGES pages."""
+        versions: list[ModelVersionInfo] = []
+        params: dict[str, Any] = {}
+        for _ in range(MAX_VERSION_PAGES):
+            body = await self.client.get(f"{UC_MODELS}/{_segment(full_name)}/versions", params=params) or {}
+            versions.extend(ModelVersionInfo.model_validate(v) for v in body.get("model_versions") or [])
+            token = body.get("next_page_token")
+            if not token:
+                break
+            params = {"page_token": token}
+        return versions
+
+    def alias_path(self, full_name: str, alias: str) -> str:
+        return f"{UC_MODELS}/{_segment(full_name)}/aliases/{_segment(alias)}"
+
+    async def get_version_by_alias(self, full_name: str, alias: str) -> ModelVersionInfo:
+        return ModelVersionInfo.model_validate(await self.client.get(self.alias_path(full_name, alias)))
+
+    async def set_alias(self, full_name: str, alias: str, version: int) -> dict[str, Any]:
+        """Point `alias` of a Unity Catalog model at `version`; returns the `RegisteredModelAlias`."""
+        body: dict[str, Any] = await self.client.put(self.alias_path(full_name, alias), {"version_num": version}) or {}
+        return body
 
 
 @dataclass
