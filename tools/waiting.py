@@ -6,8 +6,9 @@ An endpoint is ready only when all of these hold: `state.ready == READY`,
 `config_update` alone turns NOT_UPDATING while new entities are still starting.
 
 Each call returns within the budget (min of `timeout_seconds` and the server's
-`wait_budget_seconds`), so it fits the tool-call limits of MCP clients. When the budget runs
-out the status is IN_PROGRESS and the model calls again; nothing is cancelled or deleted.
+`wait_budget_seconds`) plus POLL_GRACE_SECONDS, so it fits the tool-call limits of MCP
+clients. Slow or retried polls count against the budget too. When the budget runs out the
+status is IN_PROGRESS and the model calls again; nothing is cancelled or deleted.
 """
 
 import logging
@@ -22,8 +23,8 @@ from pydantic import BaseModel, Field
 
 from tools.api.errors import NotFound
 from tools.api.models import EndpointConfig, ServingEndpoint
-from tools.context import deps_of
-from tools.errors import tool_errors
+from tools.context import ToolDeps, deps_of
+from tools.errors import failure, tool_errors
 from tools.rules import check_endpoint_name
 from tools.summaries import state_message
 
@@ -32,6 +33,8 @@ logger = logging.getLogger(__name__)
 READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 WaitStatus = Literal["READY", "FAILED", "IN_PROGRESS", "NOT_FOUND"]
 FAILED_UPDATES = frozenset({"UPDATE_FAILED", "UPDATE_CANCELED"})
+# Seconds a poll may run past the call's deadline, so the last poll of a call still gets its answer.
+POLL_GRACE_SECONDS = 1.0
 # Deployment states that no longer change on their own once no update is in progress.
 STOPPED_DEPLOYMENTS = frozenset({"DEPLOYMENT_ABORTED", "DEPLOYMENT_STOPPED"})
 
@@ -89,14 +92,18 @@ def register(server: MCPServer) -> None:
         interval = deps.settings.poll_initial_seconds
         polls = 0
         last_progress = -1.0
+        last: ServingEndpoint | None = None
         try:
             while True:
                 try:
-                    endpoint = await deps.serving.get_endpoint(name)
+                    endpoint = await _poll(deps, name, deadline)
                 except NotFound:
                     return _not_found(name, anyio.current_time() - start, polls + 1)
-                polls += 1
                 elapsed = anyio.current_time() - start
+                if endpoint is None:
+                    return _no_answer(name, last, elapsed, polls, budget)
+                polls += 1
+                last = endpoint
                 verdict = assess(endpoint)
                 last_progress = max(min(elapsed, budget), last_progress + 0.001)
                 await ctx.report_progress(last_progress, budget, f"poll {polls}: {describe_states(endpoint)}")
@@ -108,6 +115,32 @@ def register(server: MCPServer) -> None:
         except anyio.get_cancelled_exc_class():
             logger.info("wait_until_ready for %s cancelled after %d polls", name, polls)
             raise
+
+
+async def _poll(deps: ToolDeps, name: str, deadline: float) -> ServingEndpoint | None:
+    """GET the endpoint, or return None when no answer arrives by `deadline` plus POLL_GRACE_SECONDS.
+
+    Retries of 429 and 503 answers stop at the deadline, so the last such error still reaches the caller.
+    """
+    remaining = max(deadline - anyio.current_time(), 0.0)
+    with anyio.move_on_after(remaining + POLL_GRACE_SECONDS):
+        return await deps.serving.get_endpoint(name, retry_budget_seconds=remaining)
+    logger.warning("wait_until_ready for %s: GET got no answer within the time budget", name)
+    return None
+
+
+def _no_answer(name: str, last: ServingEndpoint | None, elapsed: float, polls: int, budget: float) -> WaitResult:
+    """Report the last state seen when a poll gets no answer in time, or fail when no poll got one."""
+    if last is None:
+        raise failure(
+            "CLIENT_TIMEOUT",
+            f"The workspace did not answer GET for endpoint {name!r} within the {budget:g}s wait budget.",
+            retryable=True,
+            next_step=f"Call wait_until_ready(name={name!r}) again; if it keeps timing out, check the workspace.",
+        )
+    result = _result(name, last, assess(last), elapsed, polls)
+    result.message += " The last poll got no answer within the time budget, so this is the state before it."
+    return result
 
 
 def assess(endpoint: ServingEndpoint) -> Verdict:

@@ -74,8 +74,10 @@ class DatabricksClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        return await self.request("GET", path, params=params)
+    async def get(
+        self, path: str, params: dict[str, Any] | None = None, *, retry_budget_seconds: float | None = None
+    ) -> Any:
+        return await self.request("GET", path, params=params, retry_budget_seconds=retry_budget_seconds)
 
     async def post(self, path: str, body: dict[str, Any] | None = None, *, timeout: float | None = None) -> Any:
         return await self.request("POST", path, body=body, timeout=timeout)
@@ -101,9 +103,15 @@ class DatabricksClient:
         body: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
         timeout: float | None = None,
+        retry_budget_seconds: float | None = None,
     ) -> Any:
-        """Send one call and return its decoded JSON body (None for an empty body)."""
-        response = await self._send(method, path, body=body, params=params, timeout=timeout)
+        """Send one call and return its decoded JSON body (None for an empty body).
+
+        `retry_budget_seconds` replaces the client's retry budget for this call.
+        """
+        response = await self._send(
+            method, path, body=body, params=params, timeout=timeout, retry_budget_seconds=retry_budget_seconds
+        )
         return decode_json(response, method, path)
 
     async def stream_events(

@@ -32,8 +32,8 @@ class ServingApi:
     def __init__(self, client: DatabricksClient) -> None:
         self.client = client
 
-    async def get_endpoint(self, name: str) -> ServingEndpoint:
-        body = await self.client.get(f"{ENDPOINTS}/{_segment(name)}")
+    async def get_endpoint(self, name: str, *, retry_budget_seconds: float | None = None) -> ServingEndpoint:
+        body = await self.client.get(f"{ENDPOINTS}/{_segment(name)}", retry_budget_seconds=retry_budget_seconds)
         return ServingEndpoint.model_validate(body)
 
     async def get_endpoint_raw(self, name: str) -> dict[str, Any]:
