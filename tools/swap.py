@@ -20,13 +20,11 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from tools.api.errors import DatabricksError, NotFound
-from tools.api.models import ServingEndpoint
 from tools.context import ToolDeps, deps_of
 from tools.endpoints import EndpointName
 from tools.errors import InvalidArgument, ToolFailure, failure, from_api_error, to_tool_failure, tool_errors
 from tools.redaction import redact
 from tools.rules import check_endpoint_name, coerce_int, derive_entity_name, normalise_routes
-from tools.summaries import EndpointSummary, summarise_endpoint
 from tools.updates import (
     ConfigDiff,
     CurrentConfig,
@@ -34,6 +32,7 @@ from tools.updates import (
     audited,
     carried_over_notes,
     diff_configs,
+    read_endpoint,
     reject_in_progress,
     send_config_update,
 )
@@ -62,9 +61,8 @@ class SwapResult(BaseModel):
     config_version: int | None = Field(None, description="the config version now deploying")
     diff: ConfigDiff
     alias: AliasMove | None = None
-    requests: list[PlannedRequest] = Field(default_factory=list, description="for a dry run: the writes, in order")
     notes: list[str] = Field(default_factory=list)
-    endpoint: EndpointSummary
+    requests: list[PlannedRequest] = Field(default_factory=list, description="for a dry run: the writes, in order")
     next_steps: list[str] = Field(default_factory=list)
     undo: list[str] = Field(default_factory=list)
 
@@ -92,30 +90,103 @@ def register(server: MCPServer) -> None:
         ] = None,
         alias: Annotated[str | None, Field(description="Unity Catalog alias to move to the version, e.g. prod")] = None,
         canary_percentage: Annotated[
-            int | str | None, Field(description="1-99: keep the old version and send this share to the new one")
+            int | str | None, Field(description="1-99: keep the old version and send this % of traffic to the new one")
         ] = None,
         dry_run: Annotated[bool, Field(description="check and return the writes without sending them")] = False,
     ) -> SwapResult:
-        """Serve another version of the endpoint's Unity Catalog model with zero downtime (same compute), then
-        move the alias to it. Then call wait_until_ready."""
+        """Serve another version of the endpoint's Unity Catalog model with zero downtime (same compute, optional
+        canary), then move `alias` to it. Then call wait_until_ready."""
         deps = deps_of(ctx)
         with audited(deps, TOOL, name):
             return await _swap(deps, name, version, model, alias, canary_percentage, dry_run)
 
 
+@dataclass(frozen=True)
+class Swap:
+    """A swap after every check and read, before its first write."""
+
+    name: str
+    version: int
+    canary: int | None
+    alias: str | None
+    # The version the alias points to before the swap, or None when the alias does not exist yet.
+    previous: int | None
+    plan: SwapPlan
+    diff: ConfigDiff
+    notes: list[str]
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return {"served_entities": self.plan.entities, "traffic_config": {"routes": self.plan.routes}}
+
+    @property
+    def send_config(self) -> bool:
+        return not self.diff.is_empty()
+
+    @property
+    def move_alias(self) -> bool:
+        return self.alias is not None and self.previous != self.version
+
+    def result(self, status: Any, config_update: Any, alias_status: Any, **fields: Any) -> SwapResult:
+        move = None
+        if self.alias is not None:
+            move = AliasMove(alias=self.alias, from_version=self.previous, to_version=self.version, status=alias_status)
+        return SwapResult(
+            status=status,
+            name=self.name,
+            model=self.plan.model,
+            version=self.version,
+            served_entity=self.plan.target,
+            config_update=config_update,
+            diff=self.diff,
+            alias=move,
+            notes=self.notes,
+            **fields,
+        )
+
+
 async def _swap(
     deps: ToolDeps, name: str, version_arg: Any, model: str | None, alias_arg: Any, canary_arg: Any, dry_run: bool
 ) -> SwapResult:
+    swap = await _prepare(deps, name, version_arg, model, alias_arg, canary_arg)
+    detail = {"model": swap.plan.model, "version": swap.version, "alias": swap.alias, "alias_from": swap.previous}
+    if not swap.send_config and not swap.move_alias:
+        deps.audit.record(TOOL, name, "no_change", detail)
+        swap.notes.append(f"The endpoint already serves {swap.plan.target} as requested, so nothing was sent.")
+        return swap.result("NO_CHANGE", "NO_CHANGE", "UNCHANGED")
+    if dry_run:
+        deps.audit.record(TOOL, name, "dry_run", detail)
+        config_status = "DRY_RUN" if swap.send_config else "NO_CHANGE"
+        alias_status = "DRY_RUN" if swap.move_alias else "UNCHANGED"
+        return swap.result("DRY_RUN", config_status, alias_status, requests=_planned_requests(deps, swap))
+
+    config_version = await _put_config(deps, swap) if swap.send_config else None
+    if swap.move_alias:
+        await _put_alias(deps, swap, config_version)
+    status = "SWAPPING" if swap.send_config else "ALIAS_MOVED"
+    deps.audit.record(TOOL, name, status.lower(), {**detail, "config_version": config_version})
+    return swap.result(
+        status,
+        "UPDATING" if swap.send_config else "NO_CHANGE",
+        "MOVED" if swap.move_alias else "UNCHANGED",
+        config_version=config_version,
+        next_steps=_next_steps(swap),
+        undo=_undo(swap),
+    )
+
+
+async def _prepare(
+    deps: ToolDeps, name: str, version_arg: Any, model: str | None, alias_arg: Any, canary_arg: Any
+) -> Swap:
+    """Check the arguments, read the endpoint, the model version and the alias, and plan the new config."""
     check_endpoint_name(name)
     deps.policy.check_mutation(TOOL, name)
     version = check_version(version_arg)
     canary = None if canary_arg is None else coerce_int(canary_arg, "canary_percentage", minimum=1, maximum=99)
     alias = None if alias_arg is None else check_alias(alias_arg)
 
-    raw = await deps.serving.get_endpoint_raw(name)
-    endpoint = ServingEndpoint.model_validate(raw)
+    endpoint, current = await read_endpoint(deps, name)
     reject_in_progress(endpoint, TOOL)
-    current = CurrentConfig.read(raw)
     plan = plan_swap(current, model, version, canary)
     target_entity = next(e for e in plan.entities if derive_entity_name(e) == plan.target)
     deps.policy.check_compute(TOOL, [target_entity])
@@ -123,72 +194,38 @@ async def _swap(
     previous = await read_alias(deps, plan.model, alias) if alias else None
 
     diff = diff_configs(current, plan.entities, plan.routes)
-    body = {"served_entities": plan.entities, "traffic_config": {"routes": plan.routes}}
-    send_config = not diff.is_empty()
-    move_alias = alias is not None and previous != version
-    requests: list[PlannedRequest] = []
-    if send_config:
-        requests.append(PlannedRequest(method="PUT", path=deps.serving.config_path(name), body=redact(body)))
-    if alias is not None and move_alias:
-        path = deps.serving.alias_path(plan.model, alias)
-        requests.append(PlannedRequest(method="PUT", path=path, body={"version_num": version}))
     notes = carried_over_notes([target_entity]) if plan.target in diff.added else []
+    return Swap(name, version, canary, alias, previous, plan, diff, notes)
 
-    def result(status: Any, config_update: Any, alias_status: Any, **fields: Any) -> SwapResult:
-        move = None
-        if alias is not None:
-            move = AliasMove(alias=alias, from_version=previous, to_version=version, status=alias_status)
-        return SwapResult(
-            status=status,
-            name=name,
-            model=plan.model,
-            version=version,
-            served_entity=plan.target,
-            config_update=config_update,
-            diff=diff,
-            alias=move,
-            requests=requests if status == "DRY_RUN" else [],
-            notes=notes,
-            **fields,
-        )
 
-    if not requests:
-        deps.audit.record(TOOL, name, "no_change", {"model": plan.model, "version": version})
-        notes.append(f"The endpoint already serves {plan.target} as requested, so nothing was sent.")
-        return result("NO_CHANGE", "NO_CHANGE", "UNCHANGED", endpoint=summarise_endpoint(endpoint))
-    if dry_run:
-        deps.audit.record(TOOL, name, "dry_run", {"model": plan.model, "version": version})
-        config_status = "DRY_RUN" if send_config else "NO_CHANGE"
-        alias_status = "DRY_RUN" if move_alias else "UNCHANGED"
-        return result("DRY_RUN", config_status, alias_status, endpoint=summarise_endpoint(endpoint))
+def _planned_requests(deps: ToolDeps, swap: Swap) -> list[PlannedRequest]:
+    requests = []
+    if swap.send_config:
+        path = deps.serving.config_path(swap.name)
+        requests.append(PlannedRequest(method="PUT", path=path, body=redact(swap.body)))
+    if swap.alias is not None and swap.move_alias:
+        path = deps.serving.alias_path(swap.plan.model, swap.alias)
+        requests.append(PlannedRequest(method="PUT", path=path, body={"version_num": swap.version}))
+    return requests
 
-    config_version = None
-    if send_config:
-        try:
-            endpoint = await send_config_update(deps, name, body, TOOL)
-        except (ToolFailure, DatabricksError) as exc:
-            raise _alias_untouched(to_tool_failure(exc), alias, previous) from exc
-        config_version = endpoint.pending_config.config_version if endpoint.pending_config else None
-    if alias is not None and move_alias:
-        try:
-            await deps.serving.set_alias(plan.model, alias, version)
-        except DatabricksError as exc:
-            if not send_config:
-                raise
-            raise _swap_incomplete(exc, name, plan, alias, version, previous, config_version) from exc
 
-    status = "SWAPPING" if send_config else "ALIAS_MOVED"
-    detail = {"model": plan.model, "version": version, "config_version": config_version, "alias": alias}
-    deps.audit.record(TOOL, name, status.lower(), {**detail, "alias_from": previous})
-    return result(
-        status,
-        "UPDATING" if send_config else "NO_CHANGE",
-        "MOVED" if move_alias else "UNCHANGED",
-        config_version=config_version,
-        endpoint=summarise_endpoint(endpoint),
-        next_steps=_next_steps(name, plan, version, canary, send_config),
-        undo=_undo(name, plan, alias, previous, move_alias, send_config),
-    )
+async def _put_config(deps: ToolDeps, swap: Swap) -> int | None:
+    """Send the config update and return the config version it deploys."""
+    try:
+        endpoint = await send_config_update(deps, swap.name, swap.body, TOOL)
+    except (ToolFailure, DatabricksError) as exc:
+        raise _alias_untouched(to_tool_failure(exc), swap) from exc
+    return endpoint.pending_config.config_version if endpoint.pending_config else None
+
+
+async def _put_alias(deps: ToolDeps, swap: Swap, config_version: int | None) -> None:
+    assert swap.alias is not None
+    try:
+        await deps.serving.set_alias(swap.plan.model, swap.alias, swap.version)
+    except DatabricksError as exc:
+        if not swap.send_config:
+            raise
+        raise _swap_incomplete(exc, swap, config_version) from exc
 
 
 # Checking the arguments ------------------------------------------------------------------------
@@ -334,7 +371,9 @@ async def require_version(deps: ToolDeps, full_name: str, version: int) -> None:
         try:
             versions = await deps.serving.list_model_versions(full_name)
         except NotFound:
-            raise from_api_error(exc, next_step="Check the model name with the Unity Catalog model list.") from exc
+            raise from_api_error(
+                exc, next_step="Check the model: it must be registered in Unity Catalog as catalog.schema.model."
+            ) from exc
         numbers = sorted(v.version for v in versions if v.version is not None)
         raise failure(
             "VERSION_NOT_FOUND",
@@ -359,75 +398,70 @@ async def read_alias(deps: ToolDeps, full_name: str, alias: str) -> int | None:
         return None
 
 
-# Writing the alias and describing the outcome --------------------------------------------------
+# Describing the outcome ----------------------------------------------------------------------------
 
 
-def _swap_incomplete(
-    exc: DatabricksError,
-    name: str,
-    plan: SwapPlan,
-    alias: str,
-    version: int,
-    previous: int | None,
-    config_version: int | None,
-) -> ToolFailure:
+def _swap_incomplete(exc: DatabricksError, swap: Swap, config_version: int | None) -> ToolFailure:
     """Describe an alias move that failed after the API accepted the config update."""
     envelope = to_tool_failure(exc).envelope
-    still = f"version {previous}" if previous is not None else "nothing (it does not exist)"
+    still = f"version {swap.previous}" if swap.previous is not None else "nothing (it does not exist)"
     return failure(
         "SWAP_INCOMPLETE",
-        f"The config update was accepted (config version {config_version} deploys {plan.target}), but moving "
-        f"alias {alias!r} to version {version} failed: {envelope.get('message')} The alias still points to {still}.",
+        f"The config update was accepted (config version {config_version} deploys {swap.plan.target}), but moving "
+        f"alias {swap.alias!r} to version {swap.version} failed: {envelope.get('message')} The alias still points "
+        f"to {still}.",
         next_step=(
-            f"Call wait_until_ready(name={name!r}), then call swap_model_version again with the same arguments: "
-            f"the config is then in place, so only the alias moves. To roll back instead, {_rollback(name, plan)}"
+            f"Call wait_until_ready(name={swap.name!r}), then call swap_model_version again with the same "
+            f"arguments: the config is then in place, so only the alias moves. To roll back instead, "
+            f"{_rollback(swap)}"
         ),
         http_status=envelope.get("http_status"),
         api_error_code=envelope.get("error_code"),
         config_update={"status": "UPDATING", "config_version": config_version},
-        alias={"alias": alias, "points_to": previous, "requested": version},
+        alias={"alias": swap.alias, "points_to": swap.previous, "requested": swap.version},
     )
 
 
-def _alias_untouched(error: ToolFailure, alias: str | None, previous: int | None) -> ToolFailure:
-    if alias is None:
+def _alias_untouched(error: ToolFailure, swap: Swap) -> ToolFailure:
+    if swap.alias is None:
         return error
-    where = f"version {previous}" if previous is not None else "no version (it does not exist)"
-    note = f"Alias {alias!r} was not changed and still points to {where}."
+    where = f"version {swap.previous}" if swap.previous is not None else "no version (it does not exist)"
+    note = f"Alias {swap.alias!r} was not changed and still points to {where}."
     return ToolFailure(f"{error.summary} {note}", {**error.envelope, "alias": note})
 
 
-def _rollback(name: str, plan: SwapPlan) -> str:
-    if len(plan.old_versions) == 1:
-        old = plan.old_versions[0]
-        return f"call swap_model_version(name={name!r}, version={old}, model={plan.model!r}) after wait_until_ready."
+def _rollback(swap: Swap) -> str:
+    if len(swap.plan.old_versions) == 1:
+        old = swap.plan.old_versions[0]
+        return (
+            f"call swap_model_version(name={swap.name!r}, version={old}, model={swap.plan.model!r}) after "
+            "wait_until_ready."
+        )
     return "call update_config with the served entities and the traffic_before split of this diff."
 
 
-def _next_steps(name: str, plan: SwapPlan, version: int, canary: int | None, send_config: bool) -> list[str]:
+def _next_steps(swap: Swap) -> list[str]:
     steps = []
-    if send_config:
+    if swap.send_config:
         steps.append(
-            f"Call wait_until_ready(name={name!r}) until READY; it checks state.ready and state.config_update. "
+            f"Call wait_until_ready(name={swap.name!r}) until READY; it checks state.ready and state.config_update. "
             "The old config serves traffic until the new one is ready."
         )
-    if canary is not None:
+    if swap.canary is not None:
         steps.append(
-            f"To promote the canary, call swap_model_version(name={name!r}, version={version}, model={plan.model!r}) "
-            "again without canary_percentage."
+            f"To promote the canary, call swap_model_version(name={swap.name!r}, version={swap.version}, "
+            f"model={swap.plan.model!r}) again without canary_percentage."
         )
     return steps
 
 
-def _undo(
-    name: str, plan: SwapPlan, alias: str | None, previous: int | None, moved: bool, send_config: bool
-) -> list[str]:
+def _undo(swap: Swap) -> list[str]:
     steps = []
-    if send_config and plan.old_versions:
-        steps.append(f"Config: {_rollback(name, plan)}")
-    if alias is not None and moved:
-        if previous is None:
-            steps.append(f"Alias: {alias!r} is new; delete it to undo (operation uc_delete_alias).")
+    if swap.send_config and swap.plan.old_versions:
+        steps.append(f"Config: {_rollback(swap)}")
+    if swap.alias is not None and swap.move_alias:
+        if swap.previous is None:
+            steps.append(f"Alias: {swap.alias!r} is new; delete it to undo (operation uc_delete_alias).")
         else:
-            steps.append(f"Alias: set {alias!r} back to version_num={previous} (operation uc_set_alias).")
+            steps.append(f"Alias: set {swap.alias!r} back to version_num={swap.previous} (operation uc_set_alias).")
     return steps

@@ -120,10 +120,8 @@ async def _update_config(
         deps.policy.check_compute(TOOL, requested)
         notes = filled_in_notes(served_entities, requested)
 
-    raw = await deps.serving.get_endpoint_raw(name)
-    endpoint = ServingEndpoint.model_validate(raw)
+    endpoint, current = await read_endpoint(deps, name)
     reject_in_progress(endpoint, TOOL)
-    current = CurrentConfig.read(raw)
     if requested is None and not current.entities:
         raise failure(
             "NO_CONFIG",
@@ -189,6 +187,15 @@ class CurrentConfig:
             if target:
                 routes[str(target)] = int(route.get("traffic_percentage") or 0)
         return cls(entities, routes)
+
+
+async def read_endpoint(deps: ToolDeps, name: str) -> tuple[ServingEndpoint, "CurrentConfig"]:
+    """Get the endpoint (one GET) and its active config in input shape."""
+    try:
+        raw = await deps.serving.get_endpoint_raw(name)
+    except NotFound as exc:
+        raise from_api_error(exc, next_step="Check the name with list_endpoints.") from exc
+    return ServingEndpoint.model_validate(raw), CurrentConfig.read(raw)
 
 
 def input_entity(served: Mapping[str, Any]) -> dict[str, Any]:

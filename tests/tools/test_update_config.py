@@ -261,6 +261,13 @@ async def test_update_config_nothing_to_change(client: Client, workspace: Worksp
     assert workspace.request_log == []
 
 
+async def test_update_config_missing_endpoint(client: Client, workspace: Workspace) -> None:
+    text = error_text(await update(client, served_entities=[V3]))
+    assert "RESOURCE_DOES_NOT_EXIST (HTTP 404)" in text
+    assert "list_endpoints" in text
+    assert requests_of(workspace) == [("GET", GET_PATH)]
+
+
 async def test_update_config_in_progress_rejected(client: Client, workspace: Workspace) -> None:
     add_endpoint(workspace, config={"served_entities": [V2]}, pending={"config": {"served_entities": [V3]}})
     text = error_text(await update(client, served_entities=[{**V3, "workload_size": "Medium"}]))
