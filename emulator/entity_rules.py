@@ -188,7 +188,8 @@ def _normalise_compute(entity: dict[str, Any], where: str, rules: EntityRules, k
     units = entity.get("provisioned_model_units")
     if units is not None and units <= 0:
         raise bad_request(f"Field '{where}.provisioned_model_units' must be a positive integer, got {units}.")
-    if units is not None or "max_provisioned_throughput" in entity:
+    # Zero throughput means none: the create body the CLI documents sends min/max 0 with scale to zero.
+    if units is not None or entity.get("max_provisioned_throughput", 0) > 0:
         if entity.get("scale_to_zero_enabled") is True:
             raise bad_request(f"'{where}': scale_to_zero_enabled is not supported with provisioned throughput.")
         entity["scale_to_zero_enabled"] = False

@@ -23,18 +23,28 @@ class ProviderSpec:
     optional: tuple[str, ...] = ()
     # Credential fields; each also accepts its `_plaintext` variant.
     credentials: tuple[str, ...] = ()
+    # Fields of which at least one must be set (a credential in either form, or another way to sign in).
+    needs_one_of: tuple[str, ...] = ()
 
 
 PROVIDERS: dict[str, ProviderSpec] = {
-    "ai21labs": ProviderSpec("ai21labs_config", credentials=("ai21labs_api_key",)),
+    "ai21labs": ProviderSpec("ai21labs_config", credentials=("ai21labs_api_key",), needs_one_of=("ai21labs_api_key",)),
     "amazon-bedrock": ProviderSpec(
         "amazon_bedrock_config",
         required=("aws_region", "bedrock_provider"),
         optional=("instance_profile_arn", "uc_service_credential_name"),
         credentials=("aws_access_key_id", "aws_secret_access_key"),
+        needs_one_of=("aws_access_key_id", "instance_profile_arn", "uc_service_credential_name"),
     ),
-    "anthropic": ProviderSpec("anthropic_config", credentials=("anthropic_api_key",)),
-    "cohere": ProviderSpec("cohere_config", optional=("cohere_api_base",), credentials=("cohere_api_key",)),
+    "anthropic": ProviderSpec(
+        "anthropic_config", credentials=("anthropic_api_key",), needs_one_of=("anthropic_api_key",)
+    ),
+    "cohere": ProviderSpec(
+        "cohere_config",
+        optional=("cohere_api_base",),
+        credentials=("cohere_api_key",),
+        needs_one_of=("cohere_api_key",),
+    ),
     "custom": ProviderSpec(
         "custom_provider_config", required=("custom_provider_url",), optional=("api_key_auth", "bearer_token_auth")
     ),
@@ -42,6 +52,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
         "databricks_model_serving_config",
         required=("databricks_workspace_url",),
         credentials=("databricks_api_token",),
+        needs_one_of=("databricks_api_token",),
     ),
     "google-cloud-vertex-ai": ProviderSpec(
         "google_cloud_vertex_ai_config", required=("project_id", "region"), credentials=("private_key",)
@@ -58,8 +69,9 @@ PROVIDERS: dict[str, ProviderSpec] = {
             "microsoft_entra_tenant_id",
         ),
         credentials=("openai_api_key", "microsoft_entra_client_secret"),
+        needs_one_of=("openai_api_key", "microsoft_entra_client_secret"),
     ),
-    "palm": ProviderSpec("palm_config", credentials=("palm_api_key",)),
+    "palm": ProviderSpec("palm_config", credentials=("palm_api_key",), needs_one_of=("palm_api_key",)),
 }
 BEDROCK_PROVIDERS = ("ai21labs", "amazon", "anthropic", "cohere")
 OPENAI_API_TYPES = ("openai", "azure", "azuread")
@@ -93,6 +105,13 @@ def _check_provider_config(provider: str, spec: ProviderSpec, config: dict[str, 
         require_string(config.get(field), f"{where}.{field}")
     for field in spec.credentials:
         _check_credential(config, field, f"{where}.{field}")
+    present = [f for f in spec.needs_one_of if f in config or f + PLAINTEXT_SUFFIX in config]
+    if spec.needs_one_of and not present:
+        options = ", ".join(f"'{f}'" for f in spec.needs_one_of)
+        raise bad_request(
+            f"'{where}' has no credential for provider '{provider}': set one of {options} "
+            f"(as a secret reference, or with the '{PLAINTEXT_SUFFIX}' suffix)."
+        )
     if provider == "amazon-bedrock" and str(config["bedrock_provider"]).lower() not in BEDROCK_PROVIDERS:
         raise bad_request(
             f"Field '{where}.bedrock_provider' must be one of {list(BEDROCK_PROVIDERS)}, "

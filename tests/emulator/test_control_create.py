@@ -418,3 +418,20 @@ async def test_create_policy_ids_returned(emulator_http: httpx.AsyncClient) -> N
     rejected = await create(emulator_http, "ep-bad", demo_entity(), usage_policy_id=7)
     assert error_of(rejected)[:2] == (400, "INVALID_PARAMETER_VALUE")
     assert "'usage_policy_id' must be a string" in error_of(rejected)[2]
+
+
+@pytest.mark.behaviour("config.workload")
+async def test_zero_throughput_with_scale_to_zero(emulator_http: httpx.AsyncClient) -> None:
+    entity = {
+        "entity_name": "main.default.demo_model",
+        "entity_version": "1",
+        "min_provisioned_throughput": 0,
+        "max_provisioned_throughput": 0,
+        "workload_size": "Small",
+        "scale_to_zero_enabled": True,
+    }
+    response = await create(emulator_http, "ep-zero-pt", entity)
+    assert response.status_code == 200, response.text
+    served = response.json()["pending_config"]["served_entities"][0]
+    assert served["scale_to_zero_enabled"] is True
+    assert served["workload_size"] == "Small"

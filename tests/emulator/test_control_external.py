@@ -196,3 +196,22 @@ async def test_external_update_keeps_secret_hidden(emulator_http: httpx.AsyncCli
     assert response.status_code == 200, response.text
     assert "sk-new" not in json.dumps(response.json())
     assert response.json()["pending_config"]["served_entities"][0]["name"] == "gpt-4-1"
+
+
+@pytest.mark.behaviour("external.providers")
+async def test_external_without_credential_rejected(emulator_http: httpx.AsyncClient) -> None:
+    entity = {"external_model": {"name": "gpt-4o", "provider": "openai", "task": "llm/v1/chat", "openai_config": {}}}
+    response = await create(emulator_http, "ep-nokey", entity)
+    status, code, message = error_of(response)
+    assert status == 400
+    assert code == "INVALID_PARAMETER_VALUE"
+    assert "'openai_api_key'" in message
+    assert "_plaintext" in message
+
+
+@pytest.mark.behaviour("external.providers")
+async def test_bedrock_instance_profile_is_credential(emulator_http: httpx.AsyncClient) -> None:
+    bedrock = {"aws_region": "us-east-1", "bedrock_provider": "anthropic", "instance_profile_arn": "arn:aws:iam::1:x"}
+    external = {"name": "claude", "provider": "amazon-bedrock", "task": "llm/v1/chat", "amazon_bedrock_config": bedrock}
+    response = await create(emulator_http, "ep-bedrock", {"external_model": external})
+    assert response.status_code == 200, response.text
