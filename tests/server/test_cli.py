@@ -1,4 +1,5 @@
 from dataclasses import fields
+from pathlib import Path
 
 import pytest
 
@@ -27,3 +28,9 @@ def test_cli_flags_parse_types() -> None:
 def test_cli_rejects_unknown_transport() -> None:
     with pytest.raises(SystemExit):
         build_parser().parse_args(["serve", "--transport", "websocket"])
+
+
+def test_readme_lists_every_setting() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    for setting in fields(Settings):
+        assert f"| `{setting.name}` | `--{setting.name.replace('_', '-')}` |" in readme, setting.name
