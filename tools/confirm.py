@@ -30,6 +30,7 @@ from mcp.server.mcpserver import (
 )
 from pydantic import BaseModel, Field
 
+from tools.audit import audited
 from tools.context import deps_of
 from tools.errors import InvalidArgument, to_tool_failure
 from tools.rules import check_endpoint_name
@@ -64,12 +65,14 @@ def confirmation_resolver(tool: str, question: str) -> Resolver:
     async def resolve_confirmation(
         name: str, confirm_name: str | None, dry_run: bool, ctx: Context
     ) -> Confirmation | Elicit[ConfirmNameForm]:
-        try:
-            check_endpoint_name(name)
-        except InvalidArgument as exc:
-            # The resolver runs outside the tool's error decorator, so it converts the error itself.
-            raise to_tool_failure(exc) from exc
-        deps_of(ctx).policy.check_mutation(tool, name)
+        # The resolver runs before the tool body, so it records its own rejections.
+        with audited(deps_of(ctx), tool, name):
+            try:
+                check_endpoint_name(name)
+            except InvalidArgument as exc:
+                # The resolver runs outside the tool's error decorator, so it converts the error itself.
+                raise to_tool_failure(exc) from exc
+            deps_of(ctx).policy.check_mutation(tool, name)
         if dry_run:
             return Confirmation(True, "dry_run")
         if confirm_name is not None:

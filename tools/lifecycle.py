@@ -14,6 +14,7 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from tools.api.errors import ApiError, DatabricksError, NotFound, ResourceConflict
+from tools.audit import audited
 from tools.confirm import ConfirmationOutcome, confirmation_resolver, settle_confirmation
 from tools.context import ToolDeps, deps_of
 from tools.errors import ToolFailure, failure, from_api_error, tool_errors
@@ -101,15 +102,18 @@ def register(server: MCPServer) -> None:
     ) -> CreateResult:
         """Create a serving endpoint. Returns at once; then call wait_until_ready before querying."""
         deps = deps_of(ctx)
-        validate_endpoint_name(name)
-        deps.policy.check_mutation("create_endpoint", name)
-        body = build_create_body(name, served_entities, traffic_routes, tags, ai_gateway, description, route_optimized)
-        deps.policy.check_compute("create_endpoint", body["config"]["served_entities"])
-        notes = filled_in_notes(served_entities, body["config"]["served_entities"])
-        if dry_run:
-            checks = create_checks(deps)
-            return CreateResult(status="DRY_RUN", name=name, request_body=redact(body), checks=checks, notes=notes)
-        endpoint = await _send_create(deps, name, body)
+        with audited(deps, "create_endpoint", name):
+            validate_endpoint_name(name)
+            deps.policy.check_mutation("create_endpoint", name)
+            body = build_create_body(
+                name, served_entities, traffic_routes, tags, ai_gateway, description, route_optimized
+            )
+            deps.policy.check_compute("create_endpoint", body["config"]["served_entities"])
+            notes = filled_in_notes(served_entities, body["config"]["served_entities"])
+            if dry_run:
+                checks = create_checks(deps)
+                return CreateResult(status="DRY_RUN", name=name, request_body=redact(body), checks=checks, notes=notes)
+            endpoint = await _send_create(deps, name, body)
         deps.audit.record("create_endpoint", name, "created", {"id": endpoint.id, "body": body})
         config = endpoint.pending_config or endpoint.config
         entity_names = [e.name for e in config.served_entities] if config else []
@@ -204,10 +208,8 @@ async def _send_create(deps: ToolDeps, name: str, body: dict[str, Any]) -> Endpo
     try:
         endpoint = await deps.serving.create_endpoint(body)
     except ResourceConflict as exc:
-        deps.audit.record("create_endpoint", name, "failed", {"error": str(exc)})
         raise await _already_exists(deps, name, exc) from exc
     except ApiError as exc:
-        deps.audit.record("create_endpoint", name, "failed", {"error": str(exc)})
         raise from_api_error(exc, next_step=_create_next_step(exc)) from exc
     return summarise_endpoint(endpoint)
 

@@ -17,11 +17,12 @@ from pydantic import BaseModel, Field
 
 from tools.api.errors import ApiError, NotFound, TransportError
 from tools.api.models import AccessControlEntry, EndpointPermissions
+from tools.audit import audited
 from tools.context import ToolDeps, deps_of
 from tools.endpoints import EndpointName
 from tools.errors import InvalidArgument, failure, from_api_error, tool_errors
 from tools.rules import as_list, as_object, check_endpoint_name
-from tools.updates import PlannedRequest, audited
+from tools.updates import PlannedRequest
 
 logger = logging.getLogger(__name__)
 

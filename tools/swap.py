@@ -20,6 +20,7 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from tools.api.errors import DatabricksError, NotFound
+from tools.audit import audited
 from tools.context import ToolDeps, deps_of
 from tools.endpoints import EndpointName
 from tools.errors import InvalidArgument, ToolFailure, failure, from_api_error, to_tool_failure, tool_errors
@@ -29,7 +30,6 @@ from tools.updates import (
     ConfigDiff,
     CurrentConfig,
     PlannedRequest,
-    audited,
     carried_over_notes,
     diff_configs,
     read_endpoint,

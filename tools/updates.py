@@ -8,8 +8,7 @@ helpers here to read the current config and compare it with a new one.
 """
 
 import logging
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
@@ -17,11 +16,12 @@ from mcp.server.mcpserver import Context
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field, WithJsonSchema
 
-from tools.api.errors import ApiError, DatabricksError, NotFound, ResourceConflict
+from tools.api.errors import ApiError, NotFound, ResourceConflict
 from tools.api.models import ServingEndpoint
+from tools.audit import audited
 from tools.context import ToolDeps, deps_of
 from tools.endpoints import EndpointName
-from tools.errors import InvalidArgument, ToolFailure, failure, from_api_error, to_tool_failure, tool_errors
+from tools.errors import InvalidArgument, failure, from_api_error, tool_errors
 from tools.lifecycle import ENTITIES_HELP
 from tools.redaction import redact
 from tools.rules import (
@@ -51,8 +51,6 @@ ROUTES_HELP = (
     "split when it names the same entities, 100 % for one entity."
 )
 CONCURRENCY_FIELDS = ("min_provisioned_concurrency", "max_provisioned_concurrency")
-# Local error codes raised after a write was sent, which the audit log records as failed, not rejected.
-AFTER_WRITE_ERRORS = frozenset({"SWAP_INCOMPLETE", "GRANT_NOT_IN_EFFECT"})
 
 
 class PlannedRequest(BaseModel):
@@ -337,21 +335,3 @@ def updating_next_steps(name: str, diff: ConfigDiff) -> list[str]:
     if new_entities:
         steps.append(f"If it fails, read get_logs(name={name!r}, kind='build', served_entity=<one of {new_entities}>).")
     return steps
-
-
-@contextmanager
-def audited(deps: ToolDeps, tool: str, target: str) -> Iterator[None]:
-    """Record a failed call in the audit log, then re-raise.
-
-    The outcome is `failed` when the API returned an error or a write was already sent, and
-    `rejected` when a local check stopped the call.
-    """
-    try:
-        yield
-    except (ToolFailure, InvalidArgument, DatabricksError) as exc:
-        envelope = to_tool_failure(exc).envelope
-        sent = "http_status" in envelope or envelope.get("error_code") in AFTER_WRITE_ERRORS
-        outcome = "failed" if isinstance(exc, DatabricksError) or sent else "rejected"
-        detail = {"error_code": envelope.get("error_code"), "message": envelope.get("message")}
-        deps.audit.record(tool, target, outcome, detail)
-        raise
