@@ -22,8 +22,9 @@ logger = logging.getLogger(__name__)
 SERVER_NAME = "databricks-serving-mcp"
 INSTRUCTIONS = """\
 Operate Databricks Model Serving endpoints. Start with discover_operations when unsure of a field.
-Create returns at once; call wait_until_ready until it reports ready before querying.
-Mutating tools accept dry_run to preview the change. Delete needs confirm_name equal to the endpoint name."""
+Create, update_config and swap_model_version return at once; call wait_until_ready until it reports
+READY before querying. Mutating tools accept dry_run to preview the change. Delete needs
+confirm_name equal to the endpoint name."""
 
 
 def build_server(

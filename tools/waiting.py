@@ -219,7 +219,7 @@ def _result(name: str, endpoint: ServingEndpoint, verdict: Verdict, elapsed: flo
         if verdict.failed_entity:
             next_step = (
                 f"Read get_logs(name={name!r}, kind='build', served_entity={verdict.failed_entity!r}) "
-                "for the cause, then fix the config (operation update_config)."
+                "for the cause, then fix the config with update_config."
             )
     elif verdict.status == "IN_PROGRESS":
         message = f"Still deploying after {elapsed:.0f} s: {describe_states(endpoint)}."
