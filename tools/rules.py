@@ -92,6 +92,8 @@ def parse_json_text(value: Any, field: str) -> Any:
         return json.loads(text)
     except ValueError as exc:
         raise InvalidArgument(field, value, f"is not valid JSON ({exc})", "Pass a JSON object or array.") from exc
+    except RecursionError as exc:
+        raise InvalidArgument(field, value, "is nested too deeply to decode", "Pass a flatter JSON value.") from exc
 
 
 def as_object(value: Any, field: str) -> dict[str, Any]:
