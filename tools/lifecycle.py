@@ -18,6 +18,7 @@ from tools.audit import audited
 from tools.confirm import ConfirmationOutcome, confirmation_resolver, settle_confirmation
 from tools.context import ToolDeps, deps_of
 from tools.errors import ToolFailure, failure, from_api_error, tool_errors
+from tools.output import Truncation, fit_json, json_size
 from tools.redaction import redact
 from tools.rules import (
     coerce_bool,
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 CREATE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
 DELETE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False)
 LOGS_NOTE = "Build and server logs are deleted with the endpoint; read them with get_logs first if you need them."
+# Characters kept free for the truncation note that a cut request_body adds to a create result.
+ECHO_MARGIN_CHARS = 1_000
 DELETE_QUESTION = (
     "Delete the serving endpoint '{name}'? This cannot be undone, and its logs are deleted with it. "
     "Type the endpoint name to confirm."
@@ -71,6 +74,7 @@ class CreateResult(BaseModel):
     notes: list[str] = Field(default_factory=list, description="defaults filled in and values converted")
     endpoint: EndpointSummary | None = None
     next_steps: list[str] = Field(default_factory=list)
+    truncation: Truncation | None = Field(None, description="set when request_body is shown cut; the body is whole")
 
 
 class DeleteResult(BaseModel):
@@ -112,15 +116,16 @@ def register(server: MCPServer) -> None:
             notes = filled_in_notes(served_entities, body["config"]["served_entities"])
             if dry_run:
                 checks = create_checks(deps)
-                return CreateResult(status="DRY_RUN", name=name, request_body=redact(body), checks=checks, notes=notes)
+                result = CreateResult(status="DRY_RUN", name=name, request_body={}, checks=checks, notes=notes)
+                return with_request_body(result, body, deps.settings.max_result_chars)
             endpoint = await _send_create(deps, name, body)
         deps.audit.record("create_endpoint", name, "created", {"id": endpoint.id, "body": body})
         config = endpoint.pending_config or endpoint.config
         entity_names = [e.name for e in config.served_entities] if config else []
-        return CreateResult(
+        result = CreateResult(
             status="CREATED",
             name=name,
-            request_body=redact(body),
+            request_body={},
             notes=notes,
             endpoint=endpoint,
             next_steps=[
@@ -128,6 +133,7 @@ def register(server: MCPServer) -> None:
                 f"If it fails, read get_logs(name={name!r}, kind='build', served_entity=<one of {entity_names}>).",
             ],
         )
+        return with_request_body(result, body, deps.settings.max_result_chars)
 
     @server.tool(annotations=DELETE)
     @tool_errors
@@ -192,6 +198,18 @@ def build_create_body(
     if route_optimized is not None:
         body["route_optimized"] = coerce_bool(route_optimized, "route_optimized")
     return body
+
+
+def with_request_body(result: CreateResult, body: dict[str, Any], max_chars: int) -> CreateResult:
+    """Set `result.request_body` to `body` with credentials hidden, cut by whole items to fit `max_chars`.
+
+    Only the echo is cut: a long description or thousands of tags are sent whole.
+    """
+    budget = max(max_chars - json_size(result.model_dump(mode="json")) - ECHO_MARGIN_CHARS, 1_000)
+    hint = "The request body was sent whole (or, for a dry run, would be); only this copy of it is cut."
+    shown, result.truncation = fit_json(redact(body), budget, hint, path="request_body", depth=1)
+    result.request_body = shown if isinstance(shown, dict) else {}
+    return result
 
 
 def create_checks(deps: ToolDeps) -> list[str]:

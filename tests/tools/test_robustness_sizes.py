@@ -121,3 +121,25 @@ async def test_many_foundation_endpoints_are_cut(client: Client, workspace: Work
     assert fits(result_text(result)), len(result_text(result))
     assert envelope["error_code"] == "RESOURCE_DOES_NOT_EXIST"
     assert 0 < len(envelope["available_chat_endpoints"]) < 3_000
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+async def test_create_echo_is_cut(client: Client, workspace: Workspace, dry_run: bool) -> None:
+    description = "d" * 1_000_000
+    tags = {f"tag-{i:05d}": "v" for i in range(5_000)}
+    arguments = {
+        "name": "ep-big",
+        "served_entities": [TURBINE],
+        "description": description,
+        "tags": tags,
+        "dry_run": dry_run,
+    }
+    created = structured(await client.call_tool("create_endpoint", arguments))
+    assert created["status"] == ("DRY_RUN" if dry_run else "CREATED")
+    assert created["request_body"]["name"] == "ep-big"
+    assert created["truncation"]["total_chars"] > 1_000_000
+    assert created["truncation"]["omitted"]
+    if not dry_run:
+        sent = [r.body for r in workspace.request_log if r.method == "POST"]
+        assert sent[0]["description"] == description
+        assert len(sent[0]["tags"]) == 5_000
