@@ -19,6 +19,7 @@ from tools.api.models import ServingEndpoint
 from tools.context import ToolDeps, deps_of
 from tools.endpoints import EndpointName
 from tools.errors import InvalidArgument, failure, from_api_error, tool_errors
+from tools.grep import GREP_BUDGET_SECONDS, GrepOutcome, compile_grep, grep_lines
 from tools.output import Truncation, json_size, tail_text
 from tools.rules import check_endpoint_name
 
@@ -72,14 +73,16 @@ def register(server: MCPServer) -> None:
         that look like errors (ERROR, Exception, Traceback, PERMISSION_DENIED, failed). Pull logs before
         deleting an endpoint, because they are removed with it."""
         deps = deps_of(ctx)
-        pattern = _compile_grep(grep)
+        pattern = compile_grep(grep) if grep is not None else None
         endpoint = await _endpoint(deps, check_endpoint_name(name))
         entity = resolve_served_entity(endpoint, served_entity)
         if kind == "build":
             text = await deps.serving.build_logs(name, entity)
         else:
             text = await deps.serving.logs(name, entity)
-        return _result(deps, name, entity, kind, text, tail_lines, grep, pattern)
+        lines = text.splitlines()
+        grepped = await grep_lines(lines, pattern) if pattern is not None else None
+        return _result(deps, name, entity, kind, lines, tail_lines, grep, grepped)
 
 
 async def _endpoint(deps: ToolDeps, name: str) -> ServingEndpoint:
@@ -138,36 +141,29 @@ def _choice_text(choices: dict[str, str]) -> str:
     return ", ".join(f"{name} ({where})" for name, where in choices.items()) or "none"
 
 
-def _compile_grep(grep: str | None) -> re.Pattern[str] | None:
-    if grep is None:
-        return None
-    try:
-        return re.compile(grep, re.IGNORECASE)
-    except re.error as exc:
-        raise InvalidArgument(
-            "grep", grep, f"not a valid regular expression ({exc})", "Escape special characters."
-        ) from exc
-
-
 def _result(
     deps: ToolDeps,
     name: str,
     entity: str,
     kind: Literal["build", "runtime"],
-    text: str,
+    lines: list[str],
     tail_lines: int,
     grep: str | None,
-    pattern: re.Pattern[str] | None,
+    grepped: GrepOutcome | None,
 ) -> LogsResult:
-    lines = text.splitlines()
     errors, distinct_count, error_count = error_lines(lines)
-    selected = [line for line in lines if pattern.search(line)] if pattern else lines
+    selected = grepped.lines if grepped is not None else lines
     tail = selected[-tail_lines:]
     notes = []
     if not lines:
         notes.append(f"The {kind} log is empty: the entity has not started this stage yet, or wrote nothing.")
-    elif pattern and not selected:
+    elif grepped is not None and not selected:
         notes.append(f"No line matches grep={grep!r}.")
+    if grepped is not None and grepped.timed_out:
+        notes.append(
+            f"grep stopped after {grepped.scanned} of {len(lines)} lines because it ran longer than "
+            f"{GREP_BUDGET_SECONDS:g}s, so later matches are missing. Use a simpler pattern or plain text."
+        )
     if distinct_count > len(errors):
         notes.append(
             f"error_lines shows the first and last {len(errors) // 2} of {distinct_count} distinct error lines; "
