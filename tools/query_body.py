@@ -66,16 +66,35 @@ def build_body(kind: TaskKind, inputs: QueryInputs) -> ShapedBody:
     """Return the JSON body for an endpoint of `kind`, or raise InvalidArgument."""
     parsed = _parse_json_text(inputs)
     if kind == "chat":
-        return _chat_body(parsed)
-    if kind == "agent_chat":
-        return _agent_chat_body(parsed)
-    if kind == "responses":
-        return _responses_body(parsed)
-    if kind == "completions":
-        return _completions_body(parsed)
-    if kind == "embeddings":
-        return _embeddings_body(parsed)
-    return _custom_body(parsed)
+        shaped = _chat_body(parsed)
+    elif kind == "agent_chat":
+        shaped = _agent_chat_body(parsed)
+    elif kind == "responses":
+        shaped = _responses_body(parsed)
+    elif kind == "completions":
+        shaped = _completions_body(parsed)
+    elif kind == "embeddings":
+        shaped = _embeddings_body(parsed)
+    else:
+        shaped = _custom_body(parsed)
+    _check_stream_field(shaped, inputs.stream)
+    return shaped
+
+
+def _check_stream_field(shaped: ShapedBody, stream: bool) -> None:
+    """Reject a `stream: true` that came in through extra, inputs or params without stream=true.
+
+    The tool reads the answer as one JSON document unless stream=true, so such a request would be
+    sent (and billed) and its Server-Sent Events answer would then fail to decode.
+    """
+    value = shaped.body.get("stream")
+    if not stream and value not in (None, False):
+        raise InvalidArgument(
+            "stream",
+            value,
+            "a body field from extra, inputs or params asks for a streamed answer, but stream is false",
+            "Pass stream=true to stream the answer, and leave stream out of extra, inputs and params.",
+        )
 
 
 def _parse_json_text(inputs: QueryInputs) -> QueryInputs:

@@ -60,3 +60,33 @@ async def test_create_huge_values_short_error(
     assert len(result_text(result)) < 5_000
     assert error_envelope(result)["field"] == field
     assert requests_since(workspace, start) == []
+
+
+STREAM_CASES: dict[str, dict[str, Any]] = {
+    "extra": {"extra": {"stream": True}},
+    "inputs": {"inputs": {"messages": [{"role": "user", "content": "hi"}], "stream": True}},
+    "params": {"params": {"stream": "true"}},
+}
+
+
+@pytest.mark.parametrize("arguments", STREAM_CASES.values(), ids=STREAM_CASES.keys())
+async def test_query_rejects_hidden_stream_field(
+    client: Client, workspace: Workspace, arguments: dict[str, Any]
+) -> None:
+    query = {"name": "databricks-claude-sonnet-4-6", **arguments}
+    if "inputs" not in arguments:
+        query["prompt"] = "hi"
+    result = await client.call_tool("query_endpoint", query)
+    envelope = error_envelope(result)
+    assert envelope["error_code"] == "INVALID_ARGUMENT"
+    assert envelope["field"] == "stream"
+    assert "stream=true" in envelope["fix"]
+    assert not [record for record in workspace.request_log if record.method == "POST"]
+
+
+async def test_query_stream_field_with_stream_true(client: Client, workspace: Workspace) -> None:
+    arguments = {"name": "databricks-claude-sonnet-4-6", "prompt": "hi", "stream": True, "extra": {"stream": True}}
+    result = await client.call_tool("query_endpoint", arguments)
+    assert result.is_error is False, result_text(result)
+    assert result.structured_content is not None
+    assert result.structured_content["stream"]["complete"] is True
