@@ -22,6 +22,7 @@ from emulator import (
     registry,
     served_logs,
 )
+from emulator.asgi import read_body, replay_body
 from emulator.errors import ApiError, unauthenticated
 from emulator.faults import FaultMiddleware
 from emulator.redact import body_for_log
@@ -51,7 +52,7 @@ class RecordingAuthMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         request = Request(scope)
         record = RequestRecord(
             method=request.method,
@@ -74,11 +75,11 @@ class RecordingAuthMiddleware:
         try:
             principal = self._authenticate(request)
         except ApiError as exc:
-            await exc.to_response()(scope, _replay(body, receive), send_recording)
+            await exc.to_response()(scope, replay_body(body, receive), send_recording)
             return
         scope.setdefault("state", {})["principal"] = principal
         record.principal = principal.name if principal is not None else None
-        await self.app(scope, _replay(body, receive), send_recording)
+        await self.app(scope, replay_body(body, receive), send_recording)
 
     def _authenticate(self, request: Request) -> Any:
         if request.url.path.startswith(PUBLIC_PREFIXES):
@@ -91,36 +92,6 @@ class RecordingAuthMiddleware:
         if principal is None:
             raise unauthenticated("Invalid access token.")
         return principal
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        more = message.get("more_body", False)
-    return b"".join(chunks)
-
-
-def _replay(body: bytes, receive_next: Receive) -> Receive:
-    """Build a `receive` that delivers the already-read body once, then the server's own messages.
-
-    Streaming responses need the server's messages: Starlette waits on `receive` for the client's
-    disconnect and stops the stream when it arrives, so a made-up disconnect would cut every stream.
-    """
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive_next()
-
-    return receive
 
 
 async def _api_error_handler(request: Request, exc: Exception) -> Response:

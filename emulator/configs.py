@@ -11,27 +11,18 @@ from emulator.config_rules import (
     require_object,
     require_string,
 )
-from emulator.entity_rules import EntityRules, entity_kind, normalise_entity
+from emulator.entity_rules import ENTITY_INPUT_FIELDS, EntityRules, entity_kind, normalise_entity
 from emulator.errors import bad_request, conflict
 from emulator.state import ConfigVersion, Endpoint, EntityState, PendingUpdate, Workspace
 
 MAX_SERVED_ENTITIES = 15
 CONFIG_INPUT_FIELDS = ("served_entities", "served_models", "traffic_config", "auto_capture_config")
+# The deprecated served_models items: served entity fields, with model_name/model_version for the entity.
 SERVED_MODEL_INPUT_FIELDS = (
     "name",
     "model_name",
     "model_version",
-    "workload_size",
-    "workload_type",
-    "scale_to_zero_enabled",
-    "min_provisioned_concurrency",
-    "max_provisioned_concurrency",
-    "min_provisioned_throughput",
-    "max_provisioned_throughput",
-    "provisioned_model_units",
-    "burst_scaling_enabled",
-    "environment_vars",
-    "instance_profile_arn",
+    *(f for f in ENTITY_INPUT_FIELDS if f not in ("name", "entity_name", "entity_version", "external_model")),
 )
 ENDPOINT_TYPES = {"external": "EXTERNAL_MODEL", "foundation": "FOUNDATION_MODEL_API", "custom": "CUSTOM_MODEL"}
 CREATING_MESSAGE = "Creating resources for served entity."

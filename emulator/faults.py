@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 import anyio
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from emulator.asgi import read_body, replay_body
 from emulator.errors import ApiError
 from emulator.state import Workspace
 
@@ -221,21 +222,21 @@ class FaultMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX) or not self.workspace.faults:
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         delays, fault = self._select(scope["method"], scope["path"], body)
         for delay in delays:
             await _hold(delay, delay.seconds)
         if fault is None:
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay_body(body, receive), send)
             return
         logger.info("Injecting %s fault %d into %s %s", fault.kind, fault.id, scope["method"], scope["path"])
         if fault.kind == "reset":
             await self._reset(send)
         elif fault.kind == "timeout":
             await _hold(fault, fault.seconds)
-            await _error(fault).to_response()(scope, _replay(body, receive), send)
+            await _error(fault).to_response()(scope, replay_body(body, receive), send)
         elif fault.kind == "status":
-            await _error(fault).to_response()(scope, _replay(body, receive), send)
+            await _error(fault).to_response()(scope, replay_body(body, receive), send)
         elif fault.kind == "html":
             await _send_raw(send, fault.status, "text/html; charset=utf-8", _html_page(fault.status))
         else:
@@ -295,32 +296,3 @@ async def _send_raw(send: Send, status: int, content_type: str, body: bytes) -> 
     headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        more = message.get("more_body", False)
-    return b"".join(chunks)
-
-
-def _replay(body: bytes, receive_next: Receive) -> Receive:
-    """Build a `receive` that delivers the already-read body once, then the server's own messages.
-
-    Passing the server's messages on keeps client disconnects visible to streaming responses.
-    """
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive_next()
-
-    return receive
