@@ -17,6 +17,9 @@ from tools.summaries import EndpointSummary, summarise_endpoint
 EndpointName = Annotated[str, Field(min_length=1, max_length=63, description="Serving endpoint name")]
 READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 MAX_LIST_LIMIT = 200
+# Max length of a list filter. Names have at most 63 characters, and fnmatch takes time quadratic
+# in the length of a glob with many '[' to translate it, while it holds the event loop.
+MAX_FILTER_CHARS = 200
 # Room for the page fields around the rows (total, offset, hint...) in the result text.
 PAGE_OVERHEAD_CHARS = 600
 
@@ -52,8 +55,14 @@ def register(server: MCPServer) -> None:
     @tool_errors
     async def list_endpoints(
         ctx: Context,
-        name_filter: Annotated[str | None, Field(description="substring, or a glob such as 'team-*'")] = None,
-        task: Annotated[str | None, Field(description="task substring, e.g. 'chat' or 'llm/v1/embeddings'")] = None,
+        name_filter: Annotated[
+            str | None,
+            Field(max_length=MAX_FILTER_CHARS, description="substring, or a glob such as 'team-*'"),
+        ] = None,
+        task: Annotated[
+            str | None,
+            Field(max_length=MAX_FILTER_CHARS, description="task substring, e.g. 'chat' or 'llm/v1/embeddings'"),
+        ] = None,
         limit: Annotated[int, Field(ge=1, le=MAX_LIST_LIMIT)] = 50,
         offset: Annotated[int, Field(ge=0)] = 0,
     ) -> EndpointPage:
