@@ -100,7 +100,11 @@ def register(server: MCPServer) -> None:
         (or prompt), embeddings take input, completions take prompt, custom models take exactly one of
         dataframe_split, dataframe_records, instances or inputs (see get_open_api). May cost money."""
         deps = deps_of(ctx)
-        endpoint = await _ready_endpoint(deps, check_endpoint_name(name))
+        check_endpoint_name(name)
+        # One deadline covers reading the endpoint and the query itself.
+        timeout, timeout_note = effective_timeout(timeout_seconds, deps.settings)
+        deadline = anyio.current_time() + timeout
+        endpoint = await _ready_endpoint_by(deps, name, deadline, timeout)
         entity = _check_served_entity(endpoint, served_entity)
 
         kind = task_kind(endpoint.task)
@@ -125,14 +129,13 @@ def register(server: MCPServer) -> None:
                 extra=extra,
             ),
         )
-        timeout, timeout_note = effective_timeout(timeout_seconds, deps.settings)
         notes = [*shaped.notes, *([timeout_note] if timeout_note else [])]
 
         logger.info("Querying %s (task %s) with fields %s", name, endpoint.task, sorted(shaped.body))
         if stream:
-            query_response = await _stream_query(deps, endpoint, entity, shaped, timeout)
+            query_response = await _stream_query(deps, endpoint, entity, shaped, deadline, timeout)
         else:
-            query_response = await _invoke(deps, endpoint, entity, shaped, timeout)
+            query_response = await _invoke(deps, endpoint, entity, shaped, deadline, timeout)
 
         # Summarise before shortening embedding vectors, so the summary reports their real dimension.
         summary = summarise_response(query_response.body)
@@ -156,9 +159,23 @@ def effective_timeout(requested: float | None, settings: ToolSettings) -> tuple[
     return limit, note
 
 
-async def _ready_endpoint(deps: ToolDeps, name: str) -> ServingEndpoint:
+async def _ready_endpoint_by(deps: ToolDeps, name: str, deadline: float, timeout: float) -> ServingEndpoint:
+    """Read the endpoint with `_ready_endpoint`, failing with CLIENT_TIMEOUT when `deadline` passes first."""
     try:
-        endpoint = await deps.serving.get_endpoint(name)
+        with anyio.fail_at(deadline):
+            return await _ready_endpoint(deps, name, retry_budget_seconds=timeout * RETRY_SHARE)
+    except TimeoutError as exc:
+        raise failure(
+            "CLIENT_TIMEOUT",
+            f"Reading endpoint {name!r} took longer than the query timeout of {timeout:g}s, so no query was sent.",
+            retryable=True,
+            next_step="Retry, with a larger timeout_seconds if this repeats.",
+        ) from exc
+
+
+async def _ready_endpoint(deps: ToolDeps, name: str, retry_budget_seconds: float | None = None) -> ServingEndpoint:
+    try:
+        endpoint = await deps.serving.get_endpoint(name, retry_budget_seconds=retry_budget_seconds)
     except NotFound as exc:
         available = await _chat_foundation_endpoints(deps)
         raise from_api_error(
@@ -211,16 +228,18 @@ def _check_served_entity(endpoint: ServingEndpoint, served_entity: str | None) -
 
 
 async def _invoke(
-    deps: ToolDeps, endpoint: ServingEndpoint, entity: str | None, shaped: ShapedBody, timeout: float
+    deps: ToolDeps, endpoint: ServingEndpoint, entity: str | None, shaped: ShapedBody, deadline: float, timeout: float
 ) -> QueryResponse:
+    """Send the query, which must end by `deadline`; `timeout` is the whole call's limit, for messages."""
+    remaining = max(deadline - anyio.current_time(), 0.001)
     try:
-        with anyio.fail_after(timeout):
+        with anyio.fail_at(deadline):
             response = await deps.serving.query_with_headers(
                 endpoint.name,
                 shaped.body,
                 served_model=entity,
-                timeout=timeout,
-                retry_budget_seconds=timeout * RETRY_SHARE,
+                timeout=remaining,
+                retry_budget_seconds=remaining * RETRY_SHARE,
             )
     except (TimeoutError, RequestTimeout) as exc:
         raise _client_timeout(endpoint.name, timeout) from exc
@@ -232,11 +251,12 @@ async def _invoke(
 
 
 async def _stream_query(
-    deps: ToolDeps, endpoint: ServingEndpoint, entity: str | None, shaped: ShapedBody, timeout: float
+    deps: ToolDeps, endpoint: ServingEndpoint, entity: str | None, shaped: ShapedBody, deadline: float, timeout: float
 ) -> QueryResponse:
-    events = deps.serving.stream_query(endpoint.name, shaped.body, served_model=entity, timeout=timeout)
+    remaining = max(deadline - anyio.current_time(), 0.001)
+    events = deps.serving.stream_query(endpoint.name, shaped.body, served_model=entity, timeout=remaining)
     try:
-        outcome = await collect_stream(events, timeout)
+        outcome = await collect_stream(events, timeout, deadline=deadline)
     except RequestTimeout as exc:
         raise _client_timeout(endpoint.name, timeout) from exc
     except ApiError as exc:

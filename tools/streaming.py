@@ -119,14 +119,19 @@ def content_text(content: Any) -> str:
     return ""
 
 
-async def collect_stream(events: AsyncGenerator[str, None], timeout_seconds: float) -> StreamOutcome:
-    """Read `events` (SSE data fields) for at most `timeout_seconds` and join them.
+async def collect_stream(
+    events: AsyncGenerator[str, None], timeout_seconds: float, *, deadline: float | None = None
+) -> StreamOutcome:
+    """Read `events` (SSE data fields) for at most `timeout_seconds`, or until `deadline`, and join them.
 
-    Errors before the first event propagate; later ones end the stream with `complete=False`.
+    With `deadline` (anyio time), which a caller passes when the time limit also covered earlier
+    requests, `timeout_seconds` is the whole limit that the messages report. Errors before the
+    first event propagate; later ones end the stream with `complete=False`.
     """
     accumulator = _Accumulator()
     error: str | None = None
-    with anyio.move_on_after(timeout_seconds) as scope:
+    end = deadline if deadline is not None else anyio.current_time() + timeout_seconds
+    with anyio.move_on_at(end) as scope:
         try:
             async with aclosing(events) as stream:
                 async for data in stream:

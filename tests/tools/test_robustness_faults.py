@@ -181,3 +181,28 @@ async def test_create_not_resent_after_reset(loopback_workspace: tuple[Workspace
         workspace.faults.clear()
         follow_up, _ = await timed_call(connected, "get_endpoint", {"name": GTE})
     assert follow_up.is_error is False, result_text(follow_up)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_query_timeout_covers_endpoint_read(client: Client, workspace: Workspace, stream: bool) -> None:
+    chat = "databricks-claude-sonnet-4-6"
+    inject(workspace, kind="latency", seconds=20, method="GET", path=f"/{chat}$")
+    arguments = {"name": chat, "prompt": "hi", "stream": stream, "timeout_seconds": 1}
+    result, elapsed = await timed_call(client, "query_endpoint", arguments)
+    assert elapsed < 1 + OVERRUN_ALLOWED_SECONDS
+    envelope = error_envelope(result)
+    assert envelope["error_code"] == "CLIENT_TIMEOUT"
+    assert "no query was sent" in envelope["message"]
+    assert not [record for record in workspace.request_log if record.method == "POST"]
+
+
+@pytest.mark.parametrize("settings", [Settings(wait_budget_seconds=5.0)])
+async def test_query_timeout_spans_read_and_query(client: Client, workspace: Workspace) -> None:
+    inject(workspace, kind="latency", seconds=0.8, method="GET", path=f"/{GTE}$")
+    inject(workspace, kind="latency", seconds=20, method="POST", path="/invocations$")
+    result, elapsed = await timed_call(client, "query_endpoint", {"name": GTE, "input": "x", "timeout_seconds": 1.5})
+    # Without one deadline for both requests the call takes 0.8 s + 1.5 s.
+    assert elapsed < 2.0
+    envelope = error_envelope(result)
+    assert envelope["error_code"] == "CLIENT_TIMEOUT"
+    assert "after 1.5s" in envelope["message"]
