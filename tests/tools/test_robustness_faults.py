@@ -206,3 +206,47 @@ async def test_query_timeout_spans_read_and_query(client: Client, workspace: Wor
     envelope = error_envelope(result)
     assert envelope["error_code"] == "CLIENT_TIMEOUT"
     assert "after 1.5s" in envelope["message"]
+
+
+TOOL_CALLS: dict[str, dict[str, Any]] = {
+    "get_endpoint": {"name": GTE},
+    "list_endpoints": {},
+    "pick_foundation_model": {},
+    "wait_until_ready": {"name": GTE},
+    "query_endpoint": {"name": GTE, "input": "x"},
+    "get_open_api": {"name": GTE},
+    "get_logs": {"name": GTE},
+    "create_endpoint": {"name": "ep-new", "served_entities": [TURBINE]},
+    "delete_endpoint": {"name": NAME, "confirm_name": NAME},
+}
+FAULTS: dict[str, tuple[dict[str, Any], str, int]] = {
+    "500": ({"kind": "status", "status": 500}, "INTERNAL_ERROR", 500),
+    "429 with a long Retry-After": (
+        {"kind": "status", "status": 429, "retry_after": 3600},
+        "REQUEST_LIMIT_EXCEEDED",
+        429,
+    ),
+    "html page": ({"kind": "html"}, "BAD_GATEWAY", 502),
+    "malformed json": ({"kind": "malformed_json"}, "MALFORMED_RESPONSE", 200),
+}
+
+
+@pytest.mark.parametrize(("spec", "error_code", "status"), FAULTS.values(), ids=FAULTS.keys())
+@pytest.mark.parametrize("tool", sorted(TOOL_CALLS))
+async def test_fault_reaches_model_intact(
+    client: Client, workspace: Workspace, tool: str, spec: dict[str, Any], error_code: str, status: int
+) -> None:
+    add_deploying_endpoint(workspace)
+    inject(workspace, **spec)
+    result, elapsed = await timed_call(client, tool, TOOL_CALLS[tool])
+    assert elapsed < 2
+    envelope = error_envelope(result)
+    assert envelope["error_code"] == error_code
+    assert envelope["http_status"] == status
+    assert envelope["message"]
+    assert envelope["retryable"] is (status != 200)
+    # Not retried: exactly one request met the fault.
+    assert sum(1 for record in workspace.request_log if record.status == status) == 1
+    workspace.faults.clear()
+    follow_up = await client.call_tool("get_endpoint", {"name": GTE})
+    assert follow_up.is_error is False, result_text(follow_up)
