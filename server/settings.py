@@ -54,7 +54,8 @@ class Settings:
     # Output and waiting.
     max_result_chars: int = _setting(DEFAULT_MAX_RESULT_CHARS, "maximum characters in one tool result")
     wait_budget_seconds: float = _setting(
-        DEFAULT_WAIT_BUDGET_SECONDS, "seconds one wait_until_ready call may poll before it returns IN_PROGRESS"
+        DEFAULT_WAIT_BUDGET_SECONDS,
+        "seconds one wait_until_ready call may poll before it returns IN_PROGRESS; any tool call ends 2 s after it",
     )
     query_timeout_seconds: float = _setting(30.0, "default client-side timeout of query_endpoint, in seconds")
     audit_log: str | None = _setting(None, "JSON Lines file that records every mutating tool call")

@@ -8,9 +8,11 @@ message, request id, whether a retry may help, and the suggested next call.
 import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, ParamSpec, TypeVar
 
+import anyio
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
 from tools.api.errors import ApiError, ConfigurationError, DatabricksError, TransportError
@@ -23,6 +25,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Seconds one tool call may run beyond the server's wait budget before it is cut off.
+CALL_GRACE_SECONDS = 2.0
 # Max characters of each message, fix and next step in an error. A workspace error message can
 # carry a whole traceback or echo a large request, and the text appears twice in the result.
 MAX_MESSAGE_CHARS = 2_000
@@ -126,16 +130,50 @@ def default_next_step(exc: ApiError) -> str | None:
 
 
 def tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """Decorate a tool so expected failures become `isError` results with the envelope."""
+    """Decorate a tool so expected failures become `isError` results with the envelope.
+
+    A tool that takes a Context also runs under the server's time limit for one call (see
+    `call_budget_seconds`), so a slow or retrying workspace cannot hold it past MCP clients' limits.
+    """
 
     @functools.wraps(fn)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        budget = call_budget_seconds(kwargs.values())
         try:
-            return await fn(*args, **kwargs)
+            if budget is None:
+                return await fn(*args, **kwargs)
+            with anyio.move_on_after(budget):
+                return await fn(*args, **kwargs)
         except (ToolFailure, InvalidArgument, DatabricksError) as exc:
             raise to_tool_failure(exc) from exc
+        logger.warning("%s ran out of its %gs call budget", fn.__name__, budget)
+        raise _out_of_time(fn.__name__, budget)
 
     return wrapper
+
+
+def call_budget_seconds(arguments: Iterable[object]) -> float | None:
+    """Return the time limit of one tool call: the server's wait budget plus CALL_GRACE_SECONDS.
+
+    The wait budget is read from the Context among `arguments`; without one there is no limit.
+    wait_until_ready and query_endpoint keep their own, shorter deadlines inside it.
+    """
+    for argument in arguments:
+        if isinstance(argument, Context):
+            settings = argument.request_context.lifespan_context.settings
+            return float(settings.wait_budget_seconds) + CALL_GRACE_SECONDS
+    return None
+
+
+def _out_of_time(tool: str, budget: float) -> ToolFailure:
+    return failure(
+        "CLIENT_TIMEOUT",
+        f"{tool} did not finish within the server's time limit of {budget:g}s for one call; "
+        "the workspace answered too slowly.",
+        retryable=True,
+        next_step="If this call changes the workspace, check the endpoint with get_endpoint before calling "
+        "again, because the change may have been applied. Otherwise retry.",
+    )
 
 
 def _short(value: Any, limit: int = 120) -> str:

@@ -250,3 +250,29 @@ async def test_fault_reaches_model_intact(
     workspace.faults.clear()
     follow_up = await client.call_tool("get_endpoint", {"name": GTE})
     assert follow_up.is_error is False, result_text(follow_up)
+
+
+HELD_CALLS: dict[str, tuple[dict[str, Any], str]] = {
+    "get_endpoint": ({"name": GTE}, "GET"),
+    "list_endpoints": ({}, "GET"),
+    "pick_foundation_model": ({}, "GET"),
+    "get_open_api": ({"name": GTE}, "GET"),
+    "get_logs": ({"name": GTE}, "GET"),
+    "create_endpoint": ({"name": "ep-new", "served_entities": [TURBINE]}, "POST"),
+    "delete_endpoint": ({"name": NAME, "confirm_name": NAME}, "DELETE"),
+}
+
+
+@pytest.mark.parametrize("tool", sorted(HELD_CALLS))
+async def test_call_budget_bounds_held_request(client: Client, workspace: Workspace, tool: str) -> None:
+    add_deploying_endpoint(workspace)
+    arguments, method = HELD_CALLS[tool]
+    held = inject(workspace, kind="latency", seconds=20, method=method)
+    result, elapsed = await timed_call(client, tool, arguments)
+    held.released = True
+    # The server's time limit for one call is wait_budget_seconds plus a two-second grace.
+    assert elapsed < BUDGET_SECONDS + 2 + 0.8
+    envelope = error_envelope(result)
+    assert envelope["error_code"] == "CLIENT_TIMEOUT"
+    assert f"{BUDGET_SECONDS + 2:g}s" in envelope["message"]
+    assert "get_endpoint" in envelope["next_step"]
