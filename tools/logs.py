@@ -193,9 +193,13 @@ def _tail_within(text: str, max_chars: int) -> tuple[str, Truncation | None]:
     while True:
         kept, truncation = tail_text(text, budget, hint)
         excess = json_size(kept) - max_chars
-        if excess <= 0 or budget <= 100:
+        if excess <= 0:
             return kept, truncation
-        budget -= excess
+        if budget <= 1:
+            return "", Truncation(total_chars=len(text), returned_chars=0, hint=hint)
+        # Escaping can double the size (a log of quotes and backslashes), so subtracting the excess
+        # alone could drop the budget to zero or below; halving at most keeps it positive.
+        budget = max(budget - excess, budget // 2)
 
 
 def error_lines(lines: list[str]) -> tuple[list[ErrorLine], int, int]:

@@ -33,7 +33,8 @@ def tail_text(text: str, max_chars: int, hint: str) -> tuple[str, Truncation | N
     """Keep the last `max_chars` characters, starting at a line boundary when possible."""
     if len(text) <= max_chars:
         return text, None
-    kept = text[-max_chars:]
+    # text[-0:] is the whole text, so a budget of zero or less keeps nothing explicitly.
+    kept = text[-max_chars:] if max_chars > 0 else ""
     newline = kept.find("\n")
     if 0 <= newline < max_chars // 10:
         kept = kept[newline + 1 :]

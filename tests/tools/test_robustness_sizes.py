@@ -143,3 +143,23 @@ async def test_create_echo_is_cut(client: Client, workspace: Workspace, dry_run:
         sent = [r.body for r in workspace.request_log if r.method == "POST"]
         assert sent[0]["description"] == description
         assert len(sent[0]["tags"]) == 5_000
+
+
+ESCAPED_LOGS = {
+    "quotes and backslashes": '"\\' * 500_000,
+    "JSON-escaped lines": "\n".join(
+        '{\\"path\\": \\"C:\\\\models\\\\run\\\\' + str(i) + '\\", \\"msg\\": \\"\\\\\\"quoted\\\\\\"\\"}'
+        for i in range(40_000)
+    ),
+}
+
+
+@pytest.mark.parametrize("logs", ESCAPED_LOGS.values(), ids=ESCAPED_LOGS.keys())
+async def test_escaped_logs_are_cut(client: Client, workspace: Workspace, logs: str) -> None:
+    endpoint_spec = {"name": "ep-logs", "config": {"served_entities": [DEMO_V1]}, "behaviour": {"logs": logs}}
+    apply_scenario(workspace, {"endpoints": [endpoint_spec]})
+    result = structured(await client.call_tool("get_logs", {"name": "ep-logs", "tail_lines": 5_000}))
+    assert result["logs"]
+    assert logs.endswith(result["logs"])
+    assert result["truncation"]["returned_chars"] == len(result["logs"])
+    assert result["truncation"]["total_chars"] > len(result["logs"])
