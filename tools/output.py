@@ -16,6 +16,8 @@ INDENT = 2
 SEPARATOR_CHARS = 4
 # A cut string keeps at least this many characters.
 MIN_STRING_CUT = 40
+# Max characters of an object key quoted in a truncation note.
+MAX_KEY_LABEL_CHARS = 60
 
 
 class Truncation(BaseModel):
@@ -99,7 +101,9 @@ def _fit(value: Any, budget: int, path: str, omitted: list[str], depth: int) -> 
     if isinstance(value, dict):
         return _fit_dict(value, budget, path, omitted, depth)
     if isinstance(value, str):
-        keep = max(budget - 2 - SEPARATOR_CHARS, MIN_STRING_CUT)
+        # Quotes, backslashes and control characters take two or more characters once escaped.
+        growth = json_size(value) / max(len(value), 1)
+        keep = max(int((budget - 2 - SEPARATOR_CHARS) / growth), MIN_STRING_CUT)
         omitted.append(f"{path}: kept the first {keep} of {len(value)} characters")
         return value[:keep]
     return value
@@ -151,12 +155,18 @@ def _fit_dict(mapping: dict[str, Any], budget: int, path: str, omitted: list[str
     kept = {key: shrunk.get(key, mapping.get(key)) for key in mapping if key in chosen or key in shrunk}
     dropped = [key for key in mapping if key not in kept]
     if dropped:
-        shown = ", ".join(dropped[:10]) + (", ..." if len(dropped) > 10 else "")
+        shown = ", ".join(_key_label(key) for key in dropped[:10]) + (", ..." if len(dropped) > 10 else "")
         omitted.append(f"{path}: dropped {len(dropped)} of {len(mapping)} keys ({shown})")
     return kept
 
 
 def _child_path(path: str, key: str) -> str:
-    if key.isidentifier():
-        return f"{path}.{key}"
-    return f"{path}[{json.dumps(key)}]"
+    label = _key_label(key)
+    if label.isidentifier():
+        return f"{path}.{label}"
+    return f"{path}[{json.dumps(label)}]"
+
+
+def _key_label(key: str) -> str:
+    """Return `key` as a truncation note names it: keys can be whole input texts."""
+    return key if len(key) <= MAX_KEY_LABEL_CHARS else key[: MAX_KEY_LABEL_CHARS - 3] + "..."

@@ -163,3 +163,37 @@ async def test_escaped_logs_are_cut(client: Client, workspace: Workspace, logs: 
     assert logs.endswith(result["logs"])
     assert result["truncation"]["returned_chars"] == len(result["logs"])
     assert result["truncation"]["total_chars"] > len(result["logs"])
+
+
+ESCAPED_TEXT = '"\\' * 500_000
+ESCAPED_RESPONSES = {
+    "escaped prediction": ({"predictions": ESCAPED_TEXT}, ["predictions"]),
+    "escaped chat answer": (
+        {"choices": [{"index": 0, "message": {"role": "assistant", "content": ESCAPED_TEXT}}]},
+        ["choices", 0, "message", "content"],
+    ),
+}
+
+
+@pytest.mark.parametrize(("response", "path"), ESCAPED_RESPONSES.values(), ids=ESCAPED_RESPONSES.keys())
+async def test_escaped_response_keeps_text(
+    client: Client, workspace: Workspace, response: dict[str, Any], path: list[Any]
+) -> None:
+    behaviour = {"response": response}
+    endpoint_spec = {"name": "ep-escaped", "config": {"served_entities": [DEMO_V1]}, "behaviour": behaviour}
+    apply_scenario(workspace, {"endpoints": [endpoint_spec]})
+    query = {"name": "ep-escaped", "dataframe_records": [{"x": 1}]}
+    result = structured(await client.call_tool("query_endpoint", query))
+    kept: Any = result["response"]
+    for step in path:
+        kept = kept[step]
+    assert len(kept) > 10_000
+    assert ESCAPED_TEXT.startswith(kept)
+
+
+async def test_long_response_keys_are_cut(client: Client, workspace: Workspace) -> None:
+    response = {f"{i}:" + "k" * 100_000: i for i in range(3)}
+    endpoint_spec = {"name": "ep-keys", "config": {"served_entities": [DEMO_V1]}, "behaviour": {"response": response}}
+    apply_scenario(workspace, {"endpoints": [endpoint_spec]})
+    result = structured(await client.call_tool("query_endpoint", {"name": "ep-keys", "dataframe_records": [{"x": 1}]}))
+    assert result["truncation"]["omitted"]
