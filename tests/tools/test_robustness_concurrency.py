@@ -1,4 +1,4 @@
-"""Many tool calls at once against one server: each gets its own answer, and a slow call blocks no other."""
+"""Many tool calls at once against one server: each gets its own result, and a slow call blocks no other."""
 
 import time
 from typing import Any

@@ -1,6 +1,6 @@
 """get_logs `grep` patterns that would make the regex engine backtrack for minutes.
 
-`re` holds the event loop while it matches a line, so one such pattern would stall every call
+`re` blocks the event loop while it matches a line, so one such pattern would stall every call
 the server is handling. The tool must reject the pattern, or stop scanning at its time limit.
 """
 

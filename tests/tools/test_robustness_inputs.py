@@ -1,7 +1,7 @@
 """Malformed tool arguments: JSON text nested past the parser's limit, wrong shapes, huge values.
 
 Each case must come back as an INVALID_ARGUMENT result that names the field, with nothing sent
-to the workspace, and the server must answer the next call.
+to the workspace, and the server must handle the next call.
 """
 
 from typing import Any

@@ -1,6 +1,6 @@
 """Read-only mode, protected endpoints and dry runs, checked on every tool that changes the workspace.
 
-MUTATING_CALLS must name every tool whose annotations say it is not read-only (query_endpoint
+MUTATING_CALLS must name every tool whose annotations mark it as not read-only (query_endpoint
 aside: it changes nothing and read-only mode allows it), so a new mutating tool without a case
 here fails test_every_mutating_tool_is_covered.
 """
@@ -26,7 +26,7 @@ MUTATING_CALLS: dict[str, dict[str, Any]] = {
     "swap_model_version": {"version": 2},
     "update_permissions": {"grants": [GRANT]},
 }
-# Tools that change nothing in the workspace, though their annotations do not say read-only.
+# Tools that change nothing in the workspace, though their annotations do not mark them read-only.
 NOT_CHANGING = {"query_endpoint"}
 
 

@@ -1,4 +1,4 @@
-"""The real stdio server process under hostile input: it answers every later request, stdout stays
+"""The real stdio server process under hostile input: it responds to every later request, stdout stays
 JSON-RPC only, and no credential from the arguments reaches stderr, even at DEBUG level."""
 
 import json
@@ -32,7 +32,7 @@ class StdioServer:
         self.process.stdin.flush()
 
     def answer(self, request_id: int) -> dict[str, Any]:
-        """Read stdout until the answer to `request_id` arrives."""
+        """Read stdout until the response to `request_id` arrives."""
         assert self.process.stdout is not None
         selector = selectors.DefaultSelector()
         selector.register(self.process.stdout, selectors.EVENT_READ)
@@ -47,7 +47,7 @@ class StdioServer:
             message: dict[str, Any] = json.loads(line)
             if message.get("id") == request_id:
                 return message
-        raise AssertionError(f"no answer to request {request_id} within {ANSWER_TIMEOUT_SECONDS}s")
+        raise AssertionError(f"no response to request {request_id} within {ANSWER_TIMEOUT_SECONDS}s")
 
     def call(self, request_id: int, tool: str, arguments: dict[str, Any] | str) -> dict[str, Any]:
         # Built as text, so that a test can send arguments no JSON encoder would produce.
@@ -61,7 +61,7 @@ class StdioServer:
 @pytest.fixture
 def stdio_server() -> Iterator[StdioServer]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("DATABRICKS_")}
-    # A file, not a pipe: a pipe that nobody reads could fill up and stall the server.
+    # A file, not a pipe: an unread pipe could fill up and stall the server.
     stderr = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen(
         [sys.executable, "-m", "server", "serve", "--sandbox", "--log-level", "DEBUG"],
@@ -104,7 +104,7 @@ def test_stdio_survives_hostile_arguments(stdio_server: StdioServer) -> None:
     assert huge_name["isError"] is True
     assert len(huge_name["content"][0]["text"]) < 2_000
 
-    # Nested past every JSON parser's limit: the SDK drops the line without an answer.
+    # Nested past every JSON parser's limit: the SDK drops the line without a response.
     stdio_server.send(
         '{"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "get_endpoint", "arguments": '
         + "[" * 50_000
