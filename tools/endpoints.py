@@ -18,7 +18,7 @@ EndpointName = Annotated[str, Field(min_length=1, max_length=63, description="Se
 READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 MAX_LIST_LIMIT = 200
 # Max length of a list filter. Names have at most 63 characters, and fnmatch takes time quadratic
-# in the length of a glob with many '[' to translate it, while it holds the event loop.
+# in the length of a glob with many '[' to translate it, while it blocks the event loop.
 MAX_FILTER_CHARS = 200
 # Room for the page fields around the rows (total, offset, hint...) in the result text.
 PAGE_OVERHEAD_CHARS = 600

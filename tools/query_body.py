@@ -84,8 +84,8 @@ def build_body(kind: TaskKind, inputs: QueryInputs) -> ShapedBody:
 def _check_stream_field(shaped: ShapedBody, stream: bool) -> None:
     """Reject a `stream: true` that came in through extra, inputs or params without stream=true.
 
-    The tool reads the answer as one JSON document unless stream=true, so such a request would be
-    sent (and billed) and its Server-Sent Events answer would then fail to decode.
+    The tool reads the response as one JSON document unless stream=true, so such a request would be
+    sent (and billed) and its Server-Sent Events response would then fail to decode.
     """
     value = shaped.body.get("stream")
     if not stream and value not in (None, False):

@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 WaitStatus = Literal["READY", "FAILED", "IN_PROGRESS", "NOT_FOUND"]
 FAILED_UPDATES = frozenset({"UPDATE_FAILED", "UPDATE_CANCELED"})
-# Seconds a poll may run past the call's deadline, so the last poll of a call still gets its answer.
+# Seconds a poll may run past the call's deadline, so the last poll of a call still gets its response.
 POLL_GRACE_SECONDS = 1.0
 # Deployment states that no longer change on their own once no update is in progress.
 STOPPED_DEPLOYMENTS = frozenset({"DEPLOYMENT_ABORTED", "DEPLOYMENT_STOPPED"})
@@ -101,7 +101,7 @@ def register(server: MCPServer) -> None:
                     return _not_found(name, anyio.current_time() - start, polls + 1)
                 elapsed = anyio.current_time() - start
                 if endpoint is None:
-                    return _no_answer(name, last, elapsed, polls, budget)
+                    return _no_response(name, last, elapsed, polls, budget)
                 polls += 1
                 last = endpoint
                 verdict = assess(endpoint)
@@ -118,28 +118,28 @@ def register(server: MCPServer) -> None:
 
 
 async def _poll(deps: ToolDeps, name: str, deadline: float) -> ServingEndpoint | None:
-    """GET the endpoint, or return None when no answer arrives by `deadline` plus POLL_GRACE_SECONDS.
+    """GET the endpoint, or return None when no response arrives by `deadline` plus POLL_GRACE_SECONDS.
 
-    Retries of 429 and 503 answers stop at the deadline, so the last such error still reaches the caller.
+    Retries of 429 and 503 responses stop at the deadline, so the last such error still reaches the caller.
     """
     remaining = max(deadline - anyio.current_time(), 0.0)
     with anyio.move_on_after(remaining + POLL_GRACE_SECONDS):
         return await deps.serving.get_endpoint(name, retry_budget_seconds=remaining)
-    logger.warning("wait_until_ready for %s: GET got no answer within the time budget", name)
+    logger.warning("wait_until_ready for %s: GET got no response within the time budget", name)
     return None
 
 
-def _no_answer(name: str, last: ServingEndpoint | None, elapsed: float, polls: int, budget: float) -> WaitResult:
-    """Report the last state seen when a poll gets no answer in time, or fail when no poll got one."""
+def _no_response(name: str, last: ServingEndpoint | None, elapsed: float, polls: int, budget: float) -> WaitResult:
+    """Report the last state seen when a poll gets no response in time, or fail when no poll got one."""
     if last is None:
         raise failure(
             "CLIENT_TIMEOUT",
-            f"The workspace did not answer GET for endpoint {name!r} within the {budget:g}s wait budget.",
+            f"The workspace sent no response to GET for endpoint {name!r} within the {budget:g}s wait budget.",
             retryable=True,
             next_step=f"Call wait_until_ready(name={name!r}) again; if it keeps timing out, check the workspace.",
         )
     result = _result(name, last, assess(last), elapsed, polls)
-    result.message += " The last poll got no answer within the time budget, so this is the state before it."
+    result.message += " The last poll got no response within the time budget, so this is the state before it."
     return result
 
 

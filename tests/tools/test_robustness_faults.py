@@ -100,7 +100,7 @@ async def test_wait_reports_last_state_when_poll_hangs(client: Client, workspace
     assert content is not None
     assert content["status"] == "IN_PROGRESS"
     assert content["polls"] == 1
-    assert "no answer" in content["message"]
+    assert "no response" in content["message"]
 
 
 class LogLineSeen(logging.Handler):
