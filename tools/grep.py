@@ -19,6 +19,8 @@ from tools.errors import InvalidArgument
 GREP_BUDGET_SECONDS = 5.0
 # Lines scanned between two checks of the time limit (and yields to the event loop).
 LINES_PER_CHECK = 500
+# Max length of a grep pattern. The result echoes the pattern, and a log search needs far less.
+MAX_GREP_CHARS = 1_000
 QUANTIFIER_BRACES = re.compile(r"\{(\d*)(,?)(\d*)\}")
 
 

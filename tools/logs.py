@@ -19,7 +19,7 @@ from tools.api.models import ServingEndpoint
 from tools.context import ToolDeps, deps_of
 from tools.endpoints import EndpointName
 from tools.errors import InvalidArgument, failure, from_api_error, tool_errors
-from tools.grep import GREP_BUDGET_SECONDS, GrepOutcome, compile_grep, grep_lines
+from tools.grep import GREP_BUDGET_SECONDS, MAX_GREP_CHARS, GrepOutcome, compile_grep, grep_lines
 from tools.output import Truncation, json_size, tail_text
 from tools.rules import check_endpoint_name
 
@@ -67,7 +67,10 @@ def register(server: MCPServer) -> None:
         ] = "runtime",
         served_entity: Annotated[str | None, Field(description="needed when the endpoint serves several")] = None,
         tail_lines: Annotated[int, Field(ge=1, le=MAX_TAIL_LINES, description="last lines to return")] = 200,
-        grep: Annotated[str | None, Field(description="case-insensitive regex; keep only matching lines")] = None,
+        grep: Annotated[
+            str | None,
+            Field(max_length=MAX_GREP_CHARS, description="case-insensitive regex; keep only matching lines"),
+        ] = None,
     ) -> LogsResult:
         """Get the build or runtime logs of a served entity: the last lines, plus the lines anywhere in the log
         that look like errors (ERROR, Exception, Traceback, PERMISSION_DENIED, failed). Pull logs before

@@ -57,3 +57,13 @@ async def test_grep_stops_at_time_limit(client: Client, workspace: Workspace, mo
     scanned = grep_module.LINES_PER_CHECK
     assert content["returned_lines"] == scanned
     assert any(f"stopped after {scanned} of 5000 lines" in note for note in content["notes"])
+
+
+async def test_grep_rejects_huge_pattern(client: Client, workspace: Workspace) -> None:
+    add_logged_endpoint(workspace, "a line\n")
+    result = await client.call_tool("get_logs", {"name": NAME, "grep": "a" * 100_000})
+    assert result.is_error is True
+    text = result_text(result)
+    assert "grep" in text
+    assert len(text) < 5_000
+    assert workspace.request_log == []
