@@ -18,7 +18,7 @@ from tools.audit import audited
 from tools.confirm import ConfirmationOutcome, confirmation_resolver, settle_confirmation
 from tools.context import ToolDeps, deps_of
 from tools.errors import ToolFailure, failure, from_api_error, tool_errors
-from tools.output import Truncation, fit_json, json_size
+from tools.output import ECHO_HINT, Truncation, fit_result
 from tools.redaction import redact
 from tools.rules import (
     coerce_bool,
@@ -36,8 +36,6 @@ logger = logging.getLogger(__name__)
 CREATE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
 DELETE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False)
 LOGS_NOTE = "Build and server logs are deleted with the endpoint; read them with get_logs first if you need them."
-# Characters kept free for the truncation note that a cut request_body adds to a create result.
-ECHO_MARGIN_CHARS = 1_000
 DELETE_QUESTION = (
     "Delete the serving endpoint '{name}'? This cannot be undone, and its logs are deleted with it. "
     "Type the endpoint name to confirm."
@@ -205,11 +203,8 @@ def with_request_body(result: CreateResult, body: dict[str, Any], max_chars: int
 
     Only the echo is cut: a long description or thousands of tags are sent whole.
     """
-    budget = max(max_chars - json_size(result.model_dump(mode="json")) - ECHO_MARGIN_CHARS, 1_000)
-    hint = "The request body was sent whole (or, for a dry run, would be); only this copy of it is cut."
-    shown, result.truncation = fit_json(redact(body), budget, hint, path="request_body", depth=1)
-    result.request_body = shown if isinstance(shown, dict) else {}
-    return result
+    result.request_body = redact(body)
+    return fit_result(result, max_chars, ECHO_HINT, ["request_body"])
 
 
 def create_checks(deps: ToolDeps) -> list[str]:

@@ -6,7 +6,9 @@ is listed in the returned truncation note.
 """
 
 import json
-from typing import Any
+import re
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -18,6 +20,18 @@ SEPARATOR_CHARS = 4
 MIN_STRING_CUT = 40
 # Max characters of an object key quoted in a truncation note.
 MAX_KEY_LABEL_CHARS = 60
+# Characters `fit_result` keeps free for the truncation note it adds.
+NOTE_MARGIN_CHARS = 1_000
+# The hint of a result cut by `fit_result` because it echoes a large request.
+ECHO_HINT = (
+    "Only this result is cut: every request the tool sends (or, for a dry run, would send) goes out whole. "
+    "Pass fewer or shorter values to see all of them here."
+)
+
+# The description of the `truncation` field of a result that `fit_result` cuts.
+ECHO_TRUNCATION_HELP = "set when this result is cut to fit the result cap, which never cuts the requests sent"
+
+ResultT = TypeVar("ResultT", bound=BaseModel)
 
 
 class Truncation(BaseModel):
@@ -170,3 +184,96 @@ def _child_path(path: str, key: str) -> str:
 def _key_label(key: str) -> str:
     """Return `key` as a truncation note names it: keys can be whole input texts."""
     return key if len(key) <= MAX_KEY_LABEL_CHARS else key[: MAX_KEY_LABEL_CHARS - 3] + "..."
+
+
+def fit_result(result: ResultT, max_chars: int, hint: str, parts: Sequence[str]) -> ResultT:
+    """Cut the `parts` of `result` until its JSON fits `max_chars`, and list the cuts in `result.truncation`.
+
+    A part is a dotted path into the result's JSON form, such as "request.body" or "requests.0.body".
+    Parts smaller than an equal share of the room are kept whole and the larger ones split the rest,
+    so one huge value cannot crowd out the others. Every part must stay valid for its model when cut:
+    a string, or a list or object of any values. The other fields are never cut.
+    """
+    if "truncation" not in type(result).model_fields:
+        raise TypeError(f"{type(result).__name__} has no truncation field")
+    data = result.model_dump(mode="json")
+    total = json_size(data)
+    if total <= max_chars:
+        return result
+    slots = [slot for slot in (_Slot.find(data, path) for path in parts) if slot is not None]
+    originals = [slot.take() for slot in slots]
+    room = max_chars - json_size(data) - NOTE_MARGIN_CHARS
+    for _ in range(6):
+        omitted = _share_room(slots, originals, room, hint)
+        data["truncation"] = Truncation(total_chars=total, returned_chars=0, hint=hint, omitted=omitted).model_dump()
+        excess = _count_returned_chars(data) - max_chars
+        if excess <= 0:
+            break
+        room -= excess + max_chars // 20
+    return type(result).model_validate(data)
+
+
+def _count_returned_chars(data: dict[str, Any]) -> int:
+    """Set `data["truncation"]["returned_chars"]` to the size of `data`, which includes that number's digits."""
+    note = data["truncation"]
+    while note["returned_chars"] != json_size(data):
+        note["returned_chars"] = json_size(data)
+    return int(note["returned_chars"])
+
+
+def _share_room(slots: list["_Slot"], values: list[Any], room: int, hint: str) -> list[str]:
+    """Put each value back into its slot, cut to a fair share of `room`, and return the truncation notes."""
+    omitted: list[str] = []
+    order = sorted(range(len(slots)), key=lambda i: json_size(values[i], slots[i].depth))
+    for position, index in enumerate(order):
+        slot = slots[index]
+        share = max(room, 0) // (len(order) - position)
+        kept, cut = fit_json(values[index], share, hint, path=slot.path, depth=slot.depth)
+        slot.put(kept if kept is not None else type(values[index])())
+        if cut is not None:
+            omitted.extend(cut.omitted)
+        room -= json_size(slot.get(), slot.depth)
+    return omitted
+
+
+class _Slot:
+    """One cuttable value inside a result's JSON form: its container, key and dotted path."""
+
+    def __init__(self, container: Any, key: str | int, path: str) -> None:
+        self.container = container
+        self.key = key
+        # The JSONPath form that truncation notes use: "requests[0].body".
+        self.path = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", path)
+        self.depth = path.count(".") + 1
+
+    @classmethod
+    def find(cls, data: dict[str, Any], path: str) -> "_Slot | None":
+        """Return the slot at `path`, or None when the result has no string, list or object there."""
+        container: Any = data
+        steps = path.split(".")
+        for step in steps[:-1]:
+            container = _step(container, step)
+        key: str | int = int(steps[-1]) if steps[-1].isdigit() else steps[-1]
+        if not isinstance(_step(container, steps[-1]), str | list | dict):
+            return None
+        return cls(container, key, path)
+
+    def get(self) -> Any:
+        return self.container[self.key]
+
+    def put(self, value: Any) -> None:
+        self.container[self.key] = value
+
+    def take(self) -> Any:
+        """Return the value and leave an empty one of the same type in its place."""
+        value = self.get()
+        self.put(type(value)())
+        return value
+
+
+def _step(container: Any, step: str) -> Any:
+    if isinstance(container, dict):
+        return container.get(step)
+    if isinstance(container, list) and step.isdigit() and int(step) < len(container):
+        return container[int(step)]
+    return None

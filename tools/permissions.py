@@ -21,6 +21,7 @@ from tools.audit import audited
 from tools.context import ToolDeps, deps_of
 from tools.endpoints import EndpointName
 from tools.errors import InvalidArgument, failure, from_api_error, tool_errors
+from tools.output import ECHO_HINT, ECHO_TRUNCATION_HELP, Truncation, fit_json, fit_result
 from tools.rules import as_list, as_object, check_endpoint_name
 from tools.updates import PlannedRequest
 
@@ -37,6 +38,9 @@ PRINCIPAL_FIELDS: dict[str, PrincipalKind] = {
     "service_principal_name": "service_principal",
 }
 ADMINS_GROUP = "admins"
+ACL_HINT = "This copy of the ACL is cut by whole rows, and the workspace keeps every grant."
+# The parts of an update_permissions result that `fit_result` may cut to fit the result cap.
+RESULT_PARTS = ("request.body", "acl", "notes")
 GRANTS_HELP = (
     "[{user_name | group_name | service_principal_name (application id), permission_level: "
     "CAN_VIEW | CAN_QUERY | CAN_MANAGE}]"
@@ -55,6 +59,7 @@ class PermissionsResult(BaseModel):
     name: str
     id: str
     acl: list[AclRow]
+    truncation: Truncation | None = Field(None, description="set when acl is shown cut")
 
 
 class UpdatePermissionsResult(BaseModel):
@@ -64,6 +69,7 @@ class UpdatePermissionsResult(BaseModel):
     request: PlannedRequest = Field(description="the PATCH sent, or for a dry run the PATCH not sent")
     acl: list[AclRow] = Field(description="the ACL read back after the PATCH; for a dry run the current ACL")
     notes: list[str] = Field(default_factory=list)
+    truncation: Truncation | None = Field(None, description=ECHO_TRUNCATION_HELP)
 
 
 def register(server: MCPServer) -> None:
@@ -75,7 +81,8 @@ def register(server: MCPServer) -> None:
         check_endpoint_name(name)
         endpoint_id = await resolve_endpoint_id(deps, name)
         permissions = await deps.serving.get_permissions(endpoint_id)
-        return PermissionsResult(name=name, id=endpoint_id, acl=compact_acl(permissions))
+        result = PermissionsResult(name=name, id=endpoint_id, acl=compact_acl(permissions))
+        return fit_result(result, deps.settings.max_result_chars, ACL_HINT, ["acl"])
 
     @server.tool(annotations=GRANT)
     @tool_errors
@@ -89,7 +96,8 @@ def register(server: MCPServer) -> None:
         replaces the ACL). Reads the ACL back and fails if a grant is not in effect."""
         deps = deps_of(ctx)
         with audited(deps, TOOL, name):
-            return await _update_permissions(deps, name, grants, dry_run)
+            result = await _update_permissions(deps, name, grants, dry_run)
+        return fit_result(result, deps.settings.max_result_chars, ECHO_HINT, RESULT_PARTS)
 
 
 async def _update_permissions(deps: ToolDeps, name: str, grants: Any, dry_run: bool) -> UpdatePermissionsResult:
@@ -110,11 +118,14 @@ async def _update_permissions(deps: ToolDeps, name: str, grants: Any, dry_run: b
     after = await deps.serving.get_permissions(endpoint_id)
     missing = missing_grants(access_control_list, after)
     if missing:
+        rows = [row.model_dump(exclude_none=True) for row in compact_acl(after)]
+        acl, acl_truncation = fit_json(rows, deps.settings.max_result_chars // 2, ACL_HINT, path="acl")
         raise failure(
             "GRANT_NOT_IN_EFFECT",
             f"After the PATCH, the ACL of {name!r} lacks these requested grants: {missing}.",
             next_step="Call get_permissions to see the current ACL, then call update_permissions again.",
-            acl=[row.model_dump(exclude_none=True) for row in compact_acl(after)],
+            acl=acl,
+            acl_truncation=acl_truncation.model_dump() if acl_truncation else None,
             notes=notes or None,
         )
     deps.audit.record(TOOL, name, "updated", body)

@@ -10,6 +10,9 @@ MAX_STATE_MESSAGE_CHARS = 2_000
 # Max tags shown, and max characters of each tag value.
 MAX_TAGS = 100
 MAX_TAG_VALUE_CHARS = 500
+# Max characters of a served entity name, model name or workload shown. The API documents no length limit
+# for served entity names, and an update echoes whatever name the request gave.
+MAX_NAME_CHARS = 500
 
 
 class EntitySummary(BaseModel):
@@ -64,18 +67,18 @@ def summarise_config(config: EndpointConfig | None) -> ConfigSummary | None:
             external = f"{entity.external_model.get('provider')}/{entity.external_model.get('name')}"
         entities.append(
             EntitySummary(
-                name=entity.name,
-                entity_name=entity.entity_name,
-                entity_version=entity.entity_version,
-                external_model=external,
-                workload=workload,
+                name=_cut_name(entity.name),
+                entity_name=_cut_name(entity.entity_name),
+                entity_version=_cut_name(entity.entity_version),
+                external_model=_cut_name(external),
+                workload=_cut_name(workload),
                 scale_to_zero=entity.scale_to_zero_enabled,
                 deployment=entity.state.deployment if entity.state else None,
                 deployment_message=state_message(entity.state.deployment_state_message if entity.state else None),
             )
         )
     routes = [
-        RouteSummary(served_entity_name=r.target, traffic_percentage=r.traffic_percentage)
+        RouteSummary(served_entity_name=_cut_name(r.target), traffic_percentage=r.traffic_percentage)
         for r in (config.traffic_config.routes if config.traffic_config else [])
     ]
     return ConfigSummary(config_version=config.config_version, served_entities=entities, routes=routes)
@@ -101,6 +104,10 @@ def summarise_endpoint(endpoint: ServingEndpoint) -> EndpointSummary:
 def state_message(message: str | None) -> str | None:
     """Return a deployment state message cut to MAX_STATE_MESSAGE_CHARS, or None when it is empty."""
     return cut_text(message, MAX_STATE_MESSAGE_CHARS) if message else None
+
+
+def _cut_name(name: str | None) -> str | None:
+    return cut_text(name, MAX_NAME_CHARS) if name else name
 
 
 def _shown_tags(endpoint: ServingEndpoint) -> dict[str, str | None]:

@@ -24,9 +24,11 @@ from tools.audit import audited
 from tools.context import ToolDeps, deps_of
 from tools.endpoints import EndpointName
 from tools.errors import InvalidArgument, ToolFailure, failure, from_api_error, to_tool_failure, tool_errors
+from tools.output import ECHO_HINT, ECHO_TRUNCATION_HELP, Truncation, fit_result
 from tools.redaction import redact
 from tools.rules import check_endpoint_name, coerce_int, derive_entity_name, normalise_routes
 from tools.updates import (
+    DIFF_PARTS,
     ConfigDiff,
     CurrentConfig,
     PlannedRequest,
@@ -42,6 +44,9 @@ SWAP = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_h
 ALIAS_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,255}")
 # MLflow resolves "latest" and "v<number>" to versions itself, so they cannot be alias names.
 RESERVED_ALIAS_PATTERN = re.compile(r"latest|v\d+", re.IGNORECASE)
+# The parts of a swap result that `fit_result` may cut to fit the result cap. The config of an
+# endpoint with many served entities or environment variables makes them large.
+RESULT_PARTS = ("requests.0.body", "requests.1.body", *DIFF_PARTS, "notes", "next_steps", "undo")
 
 
 class AliasMove(BaseModel):
@@ -65,6 +70,7 @@ class SwapResult(BaseModel):
     requests: list[PlannedRequest] = Field(default_factory=list, description="for a dry run: the writes, in order")
     next_steps: list[str] = Field(default_factory=list)
     undo: list[str] = Field(default_factory=list)
+    truncation: Truncation | None = Field(None, description=ECHO_TRUNCATION_HELP)
 
 
 @dataclass(frozen=True)
@@ -98,7 +104,8 @@ def register(server: MCPServer) -> None:
         canary), then move `alias` to it. Then call wait_until_ready."""
         deps = deps_of(ctx)
         with audited(deps, TOOL, name):
-            return await _swap(deps, name, version, model, alias, canary_percentage, dry_run)
+            result = await _swap(deps, name, version, model, alias, canary_percentage, dry_run)
+        return fit_result(result, deps.settings.max_result_chars, ECHO_HINT, RESULT_PARTS)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from tools.context import ToolDeps, deps_of
 from tools.endpoints import EndpointName
 from tools.errors import InvalidArgument, failure, from_api_error, tool_errors
 from tools.lifecycle import ENTITIES_HELP
+from tools.output import ECHO_HINT, ECHO_TRUNCATION_HELP, Truncation, fit_result
 from tools.redaction import redact
 from tools.rules import (
     ENTITY_FIELDS,
@@ -51,6 +52,10 @@ ROUTES_HELP = (
     "split when it names the same entities, 100 % for one entity."
 )
 CONCURRENCY_FIELDS = ("min_provisioned_concurrency", "max_provisioned_concurrency")
+# The fields of a ConfigDiff, which repeat served entity names and so grow with the request.
+DIFF_PARTS = ("diff.added", "diff.removed", "diff.changed", "diff.traffic_before", "diff.traffic_after")
+# The parts of an update_config result that `fit_result` may cut to fit the result cap.
+RESULT_PARTS = ("request.body", *DIFF_PARTS, "notes", "next_steps")
 
 
 class PlannedRequest(BaseModel):
@@ -78,6 +83,7 @@ class UpdateConfigResult(BaseModel):
     notes: list[str] = Field(default_factory=list, description="defaults filled in and values converted")
     endpoint: EndpointSummary
     next_steps: list[str] = Field(default_factory=list)
+    truncation: Truncation | None = Field(None, description=ECHO_TRUNCATION_HELP)
 
 
 def register(server: MCPServer) -> None:
@@ -94,7 +100,8 @@ def register(server: MCPServer) -> None:
         ready; then call wait_until_ready. Tags and AI Gateway are separate APIs."""
         deps = deps_of(ctx)
         with audited(deps, TOOL, name):
-            return await _update_config(deps, name, served_entities, traffic_routes, dry_run)
+            result = await _update_config(deps, name, served_entities, traffic_routes, dry_run)
+        return fit_result(result, deps.settings.max_result_chars, ECHO_HINT, RESULT_PARTS)
 
 
 async def _update_config(

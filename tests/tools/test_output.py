@@ -1,8 +1,11 @@
 import json
+from typing import Any
 
 import pydantic_core
+import pytest
+from pydantic import BaseModel, Field
 
-from tools.output import fit_json, json_size, tail_text
+from tools.output import Truncation, fit_json, fit_result, json_size, tail_text
 
 
 def pretty_size(value: object) -> int:
@@ -81,3 +84,41 @@ def test_tail_text_keeps_last_lines() -> None:
     assert kept.startswith("line ")
     assert truncation is not None
     assert truncation.total_chars == len(text)
+
+
+class Echo(BaseModel):
+    status: str
+    body: dict[str, Any] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
+    steps: list[str] = Field(default_factory=list)
+    truncation: Truncation | None = None
+
+
+def test_fit_result_keeps_small_parts_whole() -> None:
+    body = {"tags": [f"tag-{i:05d}" for i in range(10_000)]}
+    result = Echo(status="DRY_RUN", body=body, notes=["n" * 30_000], steps=["call wait_until_ready"])
+    fitted = fit_result(result, 20_000, "hint", ["body", "notes", "steps"])
+    assert fitted.status == "DRY_RUN"
+    assert fitted.steps == ["call wait_until_ready"]
+    assert fitted.body["tags"][0] == "tag-00000"
+    assert 0 < len(fitted.body["tags"]) < 10_000
+    assert "n" * 1_000 in fitted.notes[0]
+    assert fitted.truncation is not None
+    assert fitted.truncation.total_chars == json_size(result.model_dump(mode="json"))
+    assert fitted.truncation.returned_chars == json_size(fitted.model_dump(mode="json"))
+    assert fitted.truncation.returned_chars <= 20_000
+    assert any(note.startswith("body.tags: kept") for note in fitted.truncation.omitted)
+    assert any(note.startswith("notes[0]: kept the first") for note in fitted.truncation.omitted)
+
+
+def test_fit_result_small_result_untouched() -> None:
+    result = Echo(status="DRY_RUN", body={"name": "ep"})
+    assert fit_result(result, 1_000, "hint", ["body"]) is result
+
+
+def test_fit_result_needs_truncation_field() -> None:
+    class Plain(BaseModel):
+        body: str
+
+    with pytest.raises(TypeError, match="truncation"):
+        fit_result(Plain(body="x" * 5_000), 1_000, "hint", ["body"])

@@ -197,3 +197,107 @@ async def test_long_response_keys_are_cut(client: Client, workspace: Workspace) 
     apply_scenario(workspace, {"endpoints": [endpoint_spec]})
     result = structured(await client.call_tool("query_endpoint", {"name": "ep-keys", "dataframe_records": [{"x": 1}]}))
     assert result["truncation"]["omitted"]
+
+
+# A served entity whose echo alone is several times the result cap: a 200,000-character name that
+# the diff, the notes and the next steps repeat, and 5,000 environment variables.
+LONG_ENTITY_NAME = "n" * 200_000
+MANY_VARIABLES = {f"VARIABLE_{i:05d}": "value" for i in range(5_000)}
+BIG_ENTITY = {**TURBINE, "name": LONG_ENTITY_NAME, "environment_vars": MANY_VARIABLES}
+
+
+def sent_bodies(workspace: Workspace, method: str) -> list[Any]:
+    return [record.body for record in workspace.request_log if record.method == method]
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+async def test_update_config_echo_is_cut(client: Client, workspace: Workspace, dry_run: bool) -> None:
+    apply_scenario(workspace, {"endpoints": [{"name": "ep-big", "config": {"served_entities": [DEMO_V1]}}]})
+    arguments = {"name": "ep-big", "served_entities": [BIG_ENTITY], "dry_run": dry_run}
+    updated = structured(await client.call_tool("update_config", arguments))
+    assert updated["status"] == ("DRY_RUN" if dry_run else "UPDATING")
+    assert updated["request"]["method"] == "PUT"
+    assert updated["request"]["body"]["served_entities"]
+    assert updated["diff"]["removed"] == ["demo_model-1"]
+    assert LONG_ENTITY_NAME.startswith(updated["diff"]["added"][0])
+    assert updated["truncation"]["total_chars"] > 200_000
+    assert any(note.startswith("request.body") for note in updated["truncation"]["omitted"])
+    assert any(note.startswith("diff.added") for note in updated["truncation"]["omitted"])
+    if not dry_run:
+        [sent] = sent_bodies(workspace, "PUT")
+        assert sent["served_entities"][0]["name"] == LONG_ENTITY_NAME
+        assert sent["served_entities"][0]["environment_vars"] == MANY_VARIABLES
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+async def test_swap_echo_is_cut(client: Client, workspace: Workspace, dry_run: bool) -> None:
+    old = {**BIG_ENTITY, "entity_version": "2"}
+    apply_scenario(workspace, {"endpoints": [{"name": "ep-big", "config": {"served_entities": [old]}}]})
+    arguments = {"name": "ep-big", "version": 3, "alias": "prod", "dry_run": dry_run}
+    swapped = structured(await client.call_tool("swap_model_version", arguments))
+    assert swapped["status"] == ("DRY_RUN" if dry_run else "SWAPPING")
+    assert swapped["served_entity"] == "turbine_failure-3"
+    assert swapped["diff"]["added"] == ["turbine_failure-3"]
+    assert LONG_ENTITY_NAME.startswith(swapped["diff"]["removed"][0])
+    assert swapped["truncation"]["total_chars"] > 200_000
+    assert swapped["truncation"]["omitted"]
+    if dry_run:
+        config_request, alias_request = swapped["requests"]
+        assert config_request["body"]["served_entities"]
+        assert alias_request["body"] == {"version_num": 3}
+        assert any(note.startswith("requests[0].body") for note in swapped["truncation"]["omitted"])
+    else:
+        [sent, alias] = sent_bodies(workspace, "PUT")
+        assert sent["served_entities"][0]["environment_vars"] == MANY_VARIABLES
+        assert alias == {"version_num": 3}
+
+
+# 3,000 workspace groups, so that a grant to each of them is a valid request of about 200,000 characters.
+MANY_GROUPS = [f"group-with-a-long-descriptive-name-{i:05d}" for i in range(3_000)]
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+async def test_update_permissions_echo_is_cut(client: Client, workspace: Workspace, dry_run: bool) -> None:
+    apply_scenario(
+        workspace,
+        {
+            "principals": [{"name": "carol@example.com", "token": "dapi-carol", "groups": MANY_GROUPS}],
+            "endpoints": [{"name": "ep-big", "config": {"served_entities": [DEMO_V1]}}],
+        },
+    )
+    grants = [{"group_name": group, "permission_level": "CAN_QUERY"} for group in MANY_GROUPS]
+    arguments = {"name": "ep-big", "grants": grants, "dry_run": dry_run}
+    granted = structured(await client.call_tool("update_permissions", arguments))
+    assert granted["status"] == ("DRY_RUN" if dry_run else "UPDATED")
+    assert granted["request"]["method"] == "PATCH"
+    shown = granted["request"]["body"]["access_control_list"]
+    assert shown[0] == grants[0]
+    assert 0 < len(shown) < len(grants)
+    assert f"request.body.access_control_list: kept {len(shown)} of 3000 items" in granted["truncation"]["omitted"]
+    if not dry_run:
+        [sent] = sent_bodies(workspace, "PATCH")
+        assert sent["access_control_list"] == grants
+        listed = structured(await client.call_tool("get_permissions", {"name": "ep-big"}))
+        assert 0 < len(listed["acl"]) < len(grants)
+        assert listed["truncation"]["omitted"]
+
+
+async def test_grant_not_in_effect_acl_is_cut(client: Client, workspace: Workspace) -> None:
+    apply_scenario(
+        workspace,
+        {
+            "principals": [{"name": "carol@example.com", "token": "dapi-carol", "groups": MANY_GROUPS}],
+            "endpoints": [{"name": "ep-big", "config": {"served_entities": [DEMO_V1]}}],
+        },
+    )
+    grants = [{"group_name": group, "permission_level": "CAN_QUERY"} for group in MANY_GROUPS]
+    structured(await client.call_tool("update_permissions", {"name": "ep-big", "grants": grants}))
+    # The next PATCH gets an unreadable answer and never reaches the ACL, so the read-back finds the grant missing.
+    workspace.faults.append(parse_fault({"kind": "malformed_json", "method": "PATCH", "count": 1}))
+    bob = {"user_name": "bob@example.com", "permission_level": "CAN_MANAGE"}
+    result = await client.call_tool("update_permissions", {"name": "ep-big", "grants": [bob]})
+    envelope = error_envelope(result)
+    assert fits(result_text(result)), len(result_text(result))
+    assert envelope["error_code"] == "GRANT_NOT_IN_EFFECT"
+    assert 0 < len(envelope["acl"]) < len(grants)
+    assert envelope["acl_truncation"]["omitted"]
