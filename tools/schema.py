@@ -18,25 +18,18 @@ from pydantic import BaseModel, Field
 from tools.api.errors import ApiError, NotFound
 from tools.context import ToolDeps, deps_of
 from tools.endpoints import EndpointName
-from tools.errors import InvalidArgument, failure, from_api_error, tool_errors
+from tools.errors import InvalidArgument, ToolFailure, failure, from_api_error, tool_errors
 from tools.output import Truncation, fit_json, json_size
 from tools.rules import check_endpoint_name
+from tools.schema_reader import InputFormat, SchemaReader, dig
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
-INPUT_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs", "messages", "prompt", "input")
 ENTITY_PATH = re.compile(r"/served-models/(?P<entity>[^/]+)/invocations$")
 MIN_MAX_CHARS = 2_000
+# Max nesting of arrays and objects in a document. Real documents nest far less, and the recursive
+# JSON cuts of `fit_json` would reach Python's recursion limit at several hundred levels.
+MAX_DOCUMENT_DEPTH = 64
 PATH_HINT = "Pass path=<one path or served entity name> to get that path's schema in full."
-# Nesting depth shown in a response shape such as {predictions: array<integer>}.
-SHAPE_DEPTH = 3
-
-
-class InputFormat(BaseModel):
-    key: str = Field(description="top-level request field, e.g. dataframe_split")
-    required_columns: list[str] = Field(default_factory=list)
-    column_types: dict[str, str] = Field(default_factory=dict, description="column -> type[/format]")
-    params: dict[str, str] = Field(default_factory=dict, description="MLflow param -> type and default")
-    other_fields: list[str] = Field(default_factory=list, description="other top-level fields, e.g. max_tokens")
 
 
 class PathSummary(BaseModel):
@@ -117,21 +110,52 @@ async def _fetch_document(deps: ToolDeps, name: str) -> dict[str, Any]:
             f"The OpenAPI document of {name!r} is not valid JSON ({exc.msg}); content type "
             f"{response.content_type or 'none'}, first characters {response.text[:200]!r}.",
         ) from exc
+    except RecursionError as exc:
+        raise _too_deep(name) from exc
     if not isinstance(document, dict):
         raise failure("MALFORMED_RESPONSE", f"The OpenAPI document of {name!r} is not a JSON object.")
+    if nesting_depth(document, MAX_DOCUMENT_DEPTH) > MAX_DOCUMENT_DEPTH:
+        raise _too_deep(name)
     return document
+
+
+def _too_deep(name: str) -> ToolFailure:
+    return failure(
+        "MALFORMED_RESPONSE",
+        f"The OpenAPI document of {name!r} is nested more than {MAX_DOCUMENT_DEPTH} levels deep, so it was not read.",
+        next_step="Query with the input format the model's author documents.",
+    )
+
+
+def nesting_depth(value: Any, limit: int) -> int:
+    """Return how many arrays and objects deep `value` nests, counting at most to `limit` + 1.
+
+    The walk uses a stack rather than recursion, so any depth that json.loads returns is safe.
+    """
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if not isinstance(item, dict | list) or depth > limit + 1:
+            continue
+        deepest = max(deepest, depth)
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _summarise(name: str, document: dict[str, Any], paths: dict[str, Any]) -> OpenApiResult:
     raw_info = document.get("info")
     info: dict[str, Any] = raw_info if isinstance(raw_info, dict) else {}
     servers = document.get("servers") if isinstance(document.get("servers"), list) else []
-    summaries = [_path_summary(document, key, item) for key, item in paths.items()]
-    notes = [
-        f"{summary.path} has no request schema; the model was probably logged without a signature."
-        for summary in summaries
-        if not summary.input_formats
-    ]
+    summaries: list[PathSummary] = []
+    notes: list[str] = []
+    for key, item in paths.items():
+        summary, reading_notes = _path_summary(document, key, item)
+        summaries.append(summary)
+        if not summary.input_formats:
+            notes.append(f"{summary.path} has no request schema; the model was probably logged without a signature.")
+        notes.extend(reading_notes)
     return OpenApiResult(
         endpoint=name,
         openapi=str(document.get("openapi")) if document.get("openapi") is not None else None,
@@ -230,135 +254,18 @@ def _summaries_size(result: OpenApiResult) -> int:
     return json_size([summary.model_dump(mode="json") for summary in result.paths], 1)
 
 
-def _path_summary(document: dict[str, Any], path: str, item: Any) -> PathSummary:
+def _path_summary(document: dict[str, Any], path: str, item: Any) -> tuple[PathSummary, list[str]]:
+    """Summarise the operation at `path`, and return notes on the cycles and cuts met while reading it."""
+    reader = SchemaReader(document)
     match = ENTITY_PATH.search(path)
     operation = item.get("post") if isinstance(item, dict) else None
     operation = operation if isinstance(operation, dict) else {}
-    request_schema = _dig(operation, "requestBody", "content", "application/json", "schema")
-    response_schema = _dig(operation, "responses", "200", "content", "application/json", "schema")
-    return PathSummary(
+    request_schema = dig(operation, "requestBody", "content", "application/json", "schema")
+    response_schema = dig(operation, "responses", "200", "content", "application/json", "schema")
+    summary = PathSummary(
         path=path,
         served_entity=match.group("entity") if match else None,
-        input_formats=_input_formats(document, request_schema),
-        response_shape=_shape(document, response_schema, SHAPE_DEPTH) if response_schema is not None else None,
+        input_formats=reader.input_formats(request_schema),
+        response_shape=reader.response_shape(response_schema) if response_schema is not None else None,
     )
-
-
-def _input_formats(document: dict[str, Any], schema: Any) -> list[InputFormat]:
-    schema = _resolve(document, schema)
-    if not isinstance(schema, dict):
-        return []
-    alternatives = schema.get("oneOf") or schema.get("anyOf") or [schema]
-    formats = []
-    for alternative in alternatives:
-        alternative = _resolve(document, alternative)
-        properties = alternative.get("properties") if isinstance(alternative, dict) else None
-        if not isinstance(properties, dict):
-            continue
-        params = _params(document, properties.get("params"))
-        keys = [key for key in INPUT_KEYS if key in properties]
-        others = [key for key in properties if key not in keys and key != "params"]
-        for key in keys:
-            input_format = _input_format(document, key, _resolve(document, properties[key]), params)
-            input_format.other_fields = others
-            formats.append(input_format)
-    return formats
-
-
-def _input_format(document: dict[str, Any], key: str, schema: Any, params: dict[str, str]) -> InputFormat:
-    schema = schema if isinstance(schema, dict) else {}
-    if key == "dataframe_split":
-        columns, required = _split_columns(document, schema)
-        types = _dig(schema, "properties", "data", "items", "prefixItems") or []
-        column_types = {
-            column: _type_name(_resolve(document, types[i])) for i, column in enumerate(columns) if i < len(types)
-        }
-        return InputFormat(key=key, required_columns=required, column_types=column_types, params=params)
-    row = _resolve(document, schema.get("items")) if schema.get("type") == "array" else schema
-    row = row if isinstance(row, dict) else {}
-    raw_properties = row.get("properties")
-    properties: dict[str, Any] = raw_properties if isinstance(raw_properties, dict) else {}
-    return InputFormat(
-        key=key,
-        required_columns=[str(c) for c in row.get("required") or []],
-        column_types={column: _type_name(_resolve(document, value)) for column, value in properties.items()},
-        params=params,
-    )
-
-
-def _split_columns(document: dict[str, Any], schema: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """Return all column names of a dataframe_split schema and the required ones.
-
-    The names come from the `enum` of `columns`; the required ones from its description
-    "required fields: a, b", or all names when there is no such description.
-    """
-    columns = _resolve(document, _dig(schema, "properties", "columns")) or {}
-    names = [str(name) for name in columns.get("enum") or _dig(columns, "items", "enum") or []]
-    description = str(columns.get("description") or "")
-    if "required fields:" not in description:
-        return names, names
-    listed = description.split("required fields:", 1)[1].split(",")
-    required = [part.strip() for part in listed if part.strip()]
-    return names or required, required
-
-
-def _params(document: dict[str, Any], schema: Any) -> dict[str, str]:
-    schema = _resolve(document, schema)
-    properties = schema.get("properties") if isinstance(schema, dict) else None
-    if not isinstance(properties, dict):
-        return {}
-    described = {}
-    for name, value in properties.items():
-        value = _resolve(document, value)
-        text = _type_name(value)
-        if isinstance(value, dict) and "default" in value:
-            text += f" (default {json.dumps(value['default'])})"
-        described[name] = text
-    return described
-
-
-def _shape(document: dict[str, Any], schema: Any, depth: int) -> str:
-    schema = _resolve(document, schema)
-    if not isinstance(schema, dict):
-        return "any"
-    for combiner in ("oneOf", "anyOf"):
-        if isinstance(schema.get(combiner), list):
-            return " | ".join(_shape(document, option, depth) for option in schema[combiner])
-    kind = schema.get("type")
-    if kind == "array":
-        return f"array<{_shape(document, schema.get('items'), depth - 1) if depth > 0 else '...'}>"
-    properties = schema.get("properties")
-    if isinstance(properties, dict) and properties:
-        if depth <= 0:
-            return "object{...}"
-        fields = ", ".join(f"{key}: {_shape(document, value, depth - 1)}" for key, value in properties.items())
-        return "{" + fields + "}"
-    return _type_name(schema)
-
-
-def _type_name(schema: Any) -> str:
-    if not isinstance(schema, dict):
-        return "any"
-    kind = schema.get("type", "any")
-    kind = "|".join(map(str, kind)) if isinstance(kind, list) else str(kind)
-    return f"{kind}/{schema['format']}" if schema.get("format") else kind
-
-
-def _resolve(document: dict[str, Any], schema: Any) -> Any:
-    """Follow local `$ref`s such as #/components/schemas/Row (at most 10 hops)."""
-    for _ in range(10):
-        if not isinstance(schema, dict) or not isinstance(schema.get("$ref"), str):
-            return schema
-        ref = schema["$ref"]
-        if not ref.startswith("#/"):
-            return schema
-        schema = _dig(document, *ref[2:].split("/"))
-    return schema
-
-
-def _dig(value: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
+    return summary, reader.notes(path)
