@@ -3,18 +3,14 @@
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 from mcp import Client
 
-from emulator import SANDBOX_TOKEN, Workspace, create_app
-from server.app import build_server
+from emulator import Workspace
 from server.settings import Settings
-from tools.api.auth import StaticTokenAuth
+from tests.tools.support import DEMO_V1, emulator_server
 
 pytestmark = pytest.mark.anyio
-
-DEMO_ENTITY = {"entity_name": "main.default.demo_model", "entity_version": "1", "scale_to_zero_enabled": True}
 
 
 def audit_entries(path: Path) -> list[dict[str, object]]:
@@ -24,19 +20,14 @@ def audit_entries(path: Path) -> list[dict[str, object]]:
 
 
 def audited_client(workspace: Workspace, path: Path, **settings: object) -> Client:
-    transport = httpx.ASGITransport(app=create_app(workspace))
-    server = build_server(
-        Settings(audit_log=str(path), **settings),  # type: ignore[arg-type]
-        transport=transport,
-        auth=StaticTokenAuth("http://emulator.local", SANDBOX_TOKEN),
-    )
+    server = emulator_server(workspace, Settings(audit_log=str(path), **settings))  # type: ignore[arg-type]
     return Client(server)
 
 
 async def test_audit_protected_create_rejected(workspace: Workspace, tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     async with audited_client(workspace, path, protected_endpoints=("prod-*",)) as client:
-        result = await client.call_tool("create_endpoint", {"name": "prod-x", "served_entities": [DEMO_ENTITY]})
+        result = await client.call_tool("create_endpoint", {"name": "prod-x", "served_entities": [DEMO_V1]})
     assert result.is_error is True
     entries = audit_entries(path)
     assert [(e["tool"], e["target"], e["outcome"]) for e in entries] == [("create_endpoint", "prod-x", "rejected")]
@@ -55,8 +46,8 @@ async def test_audit_read_only_delete_rejected(workspace: Workspace, tmp_path: P
 async def test_audit_create_conflict_failed(workspace: Workspace, tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     async with audited_client(workspace, path) as client:
-        first = await client.call_tool("create_endpoint", {"name": "ep-a", "served_entities": [DEMO_ENTITY]})
-        second = await client.call_tool("create_endpoint", {"name": "ep-a", "served_entities": [DEMO_ENTITY]})
+        first = await client.call_tool("create_endpoint", {"name": "ep-a", "served_entities": [DEMO_V1]})
+        second = await client.call_tool("create_endpoint", {"name": "ep-a", "served_entities": [DEMO_V1]})
     assert first.is_error is False
     assert second.is_error is True
     outcomes = [e["outcome"] for e in audit_entries(path)]

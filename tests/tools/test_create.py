@@ -8,28 +8,11 @@ from mcp import Client
 
 from emulator import Workspace, apply_scenario
 from server.settings import Settings
+from tests.tools.support import EP_DEMO, EXTERNAL, TURBINE, error_text
 
 pytestmark = pytest.mark.anyio
 
 ENDPOINTS_PATH = "/api/2.0/serving-endpoints"
-TURBINE = {"entity_name": "main.default.turbine_failure", "entity_version": "3", "workload_size": "Small"}
-EXTERNAL = {
-    "name": "gpt-chat",
-    "external_model": {
-        "name": "gpt-x",
-        "provider": "openai",
-        "task": "llm/v1/chat",
-        "openai_config": {"openai_api_key": "{{secrets/scope/key}}"},
-    },
-}
-EP_DEMO = {
-    "name": "ep-demo",
-    "config": {
-        "served_entities": [
-            {"entity_name": "main.default.demo_model", "entity_version": "1", "scale_to_zero_enabled": True}
-        ]
-    },
-}
 
 
 def posts(workspace: Workspace) -> list[Any]:
@@ -43,11 +26,6 @@ def list_calls(workspace: Workspace) -> list[Any]:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(audit_log=str(tmp_path / "audit.jsonl"))
-
-
-def error_text(result: Any) -> str:
-    assert result.is_error is True
-    return str(result.content[0].text)
 
 
 async def test_create_sends_explicit_scale_to_zero(client: Client, workspace: Workspace) -> None:

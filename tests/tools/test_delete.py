@@ -6,20 +6,13 @@ from mcp.server import MCPServer
 from mcp_types import ElicitRequestParams, ElicitResult
 
 from emulator import Workspace, apply_scenario
+from tests.tools.support import EP_DEMO, result_text
 from tools.context import ToolDeps
 
 pytestmark = pytest.mark.anyio
 
 NAME = "ep-demo"
 DELETE_PATH = f"/api/2.0/serving-endpoints/{NAME}"
-EP_DEMO = {
-    "name": NAME,
-    "config": {
-        "served_entities": [
-            {"entity_name": "main.default.demo_model", "entity_version": "1", "scale_to_zero_enabled": True}
-        ]
-    },
-}
 MODES = ["auto", "legacy"]
 
 
@@ -31,10 +24,6 @@ def workspace(workspace: Workspace) -> Workspace:
 
 def deletes(workspace: Workspace) -> list[Any]:
     return [r for r in workspace.request_log if r.method == "DELETE"]
-
-
-def text_of(result: Any) -> str:
-    return str(result.content[0].text)
 
 
 class FormAnswer:
@@ -67,7 +56,7 @@ async def test_delete_with_matching_confirm_name(client: Client, workspace: Work
 async def test_delete_with_wrong_confirm_name(client: Client, workspace: Workspace) -> None:
     result = await client.call_tool("delete_endpoint", {"name": NAME, "confirm_name": "ep-demo-2"})
     assert result.is_error is True
-    text = text_of(result)
+    text = result_text(result)
     assert "NOT_CONFIRMED" in text
     assert "confirm_name='ep-demo-2' does not match name='ep-demo'" in text
     assert deletes(workspace) == []
@@ -79,7 +68,7 @@ async def test_delete_unconfirmed_without_form(server: MCPServer[ToolDeps], work
     async with Client(server, mode=mode) as connected:  # type: ignore[arg-type]
         result = await connected.call_tool("delete_endpoint", {"name": NAME})
     assert result.is_error is True
-    text = text_of(result)
+    text = result_text(result)
     assert "Not deleted" in text
     assert "Ask the user, then call again with confirm_name='ep-demo'" in text
     assert deletes(workspace) == []
@@ -107,7 +96,7 @@ async def test_delete_form_declined(server: MCPServer[ToolDeps], workspace: Work
     async with Client(server, mode=mode, elicitation_callback=answer) as connected:  # type: ignore[arg-type]
         result = await connected.call_tool("delete_endpoint", {"name": NAME})
     assert result.is_error is True
-    text = text_of(result)
+    text = result_text(result)
     assert f"the user {action}" in text
     assert "do not delete unless they ask again" in text
     assert len(answer.questions) == 1
@@ -121,7 +110,7 @@ async def test_delete_form_wrong_name(server: MCPServer[ToolDeps], workspace: Wo
     async with Client(server, mode=mode, elicitation_callback=answer) as connected:  # type: ignore[arg-type]
         result = await connected.call_tool("delete_endpoint", {"name": NAME})
     assert result.is_error is True
-    assert "('ep-other') does not match 'ep-demo'" in text_of(result)
+    assert "('ep-other') does not match 'ep-demo'" in result_text(result)
     assert deletes(workspace) == []
 
 
@@ -153,6 +142,6 @@ async def test_delete_dry_run_sends_no_delete(server: MCPServer[ToolDeps], works
 async def test_delete_missing_endpoint(client: Client, workspace: Workspace) -> None:
     result = await client.call_tool("delete_endpoint", {"name": "ep-gone", "confirm_name": "ep-gone"})
     assert result.is_error is True
-    text = text_of(result)
+    text = result_text(result)
     assert "RESOURCE_DOES_NOT_EXIST (HTTP 404)" in text
     assert "list_endpoints" in text

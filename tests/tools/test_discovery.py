@@ -4,6 +4,7 @@ import httpx
 import pytest
 from mcp import Client
 
+from tests.tools.support import content_of
 from tools.catalog import OPERATIONS, find_operation
 from tools.rules import normalise_routes, normalise_served_entities
 
@@ -42,10 +43,7 @@ SERVING_OPERATIONS = {
 
 async def discover(client: Client, operation: str | None = None) -> dict[str, Any]:
     arguments = {} if operation is None else {"operation": operation}
-    result = await client.call_tool("discover_operations", arguments)
-    assert result.is_error is False, result.content
-    assert result.structured_content is not None
-    return dict(result.structured_content)
+    return content_of(await client.call_tool("discover_operations", arguments))
 
 
 async def test_catalogue_lists_every_operation(client: Client) -> None:

@@ -4,6 +4,7 @@ import pytest
 from mcp import Client
 
 from emulator import Workspace, apply_scenario
+from tests.tools.support import content_of
 from tools.foundation import natural_key, version_of
 
 pytestmark = pytest.mark.anyio
@@ -30,10 +31,7 @@ def remove(workspace: Workspace, *fragments: str) -> None:
 
 async def pick(client: Client, purpose: str | None = None) -> dict[str, Any]:
     arguments = {} if purpose is None else {"purpose": purpose}
-    result = await client.call_tool("pick_foundation_model", arguments)
-    assert result.is_error is False, result.content
-    assert result.structured_content is not None
-    return dict(result.structured_content)
+    return content_of(await client.call_tool("pick_foundation_model", arguments))
 
 
 async def test_pick_seed_defaults(client: Client) -> None:

@@ -5,6 +5,7 @@ from mcp import Client
 
 from emulator import Workspace, apply_scenario
 from server.settings import Settings
+from tests.tools.support import content_of
 
 pytestmark = pytest.mark.anyio
 
@@ -19,10 +20,7 @@ def many_endpoints(count: int) -> dict[str, Any]:
 
 
 async def list_page(client: Client, **arguments: Any) -> dict[str, Any]:
-    result = await client.call_tool("list_endpoints", arguments)
-    assert result.is_error is False, result.content
-    assert result.structured_content is not None
-    return dict(result.structured_content)
+    return content_of(await client.call_tool("list_endpoints", arguments))
 
 
 async def test_list_compact_rows(client: Client) -> None:

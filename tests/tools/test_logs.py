@@ -1,12 +1,12 @@
-import json
 from typing import Any
 
 import httpx
 import pytest
 from mcp import Client
 
-from emulator import Workspace, apply_scenario
+from emulator import Workspace
 from server.settings import Settings
+from tests.tools.support import add_demo_endpoints, content_of, error_envelope, model_entity, result_text
 
 pytestmark = pytest.mark.anyio
 
@@ -15,48 +15,18 @@ PERMISSION_LINE = (
 )
 
 
-def entity(model: str, version: int) -> dict[str, Any]:
-    return {
-        "entity_name": model,
-        "entity_version": str(version),
-        "workload_size": "Small",
-        "scale_to_zero_enabled": True,
-    }
-
-
 def add_endpoints(workspace: Workspace) -> None:
-    """ep-demo: one entity; ep-ab: two; ep-new: only a pending config."""
-    routes = [
-        {"served_entity_name": "turbine_failure-1", "traffic_percentage": 50},
-        {"served_entity_name": "turbine_failure-2", "traffic_percentage": 50},
-    ]
-    ab = [entity("main.default.turbine_failure", 1), entity("main.default.turbine_failure", 2)]
-    apply_scenario(
-        workspace,
-        {
-            "endpoints": [
-                {"name": "ep-demo", "config": {"served_entities": [entity("main.default.turbine_failure", 1)]}},
-                {"name": "ep-ab", "config": {"served_entities": ab, "traffic_config": {"routes": routes}}},
-                {"name": "ep-new", "pending": {"config": {"served_entities": [entity("main.default.demo_model", 1)]}}},
-            ]
-        },
-    )
+    add_demo_endpoints(workspace, deploying=model_entity("main.default.demo_model", 1))
 
 
 async def call(client: Client, **arguments: Any) -> tuple[dict[str, Any], str]:
     result = await client.call_tool("get_logs", arguments)
-    text = result.content[0].text  # type: ignore[union-attr]
-    assert result.is_error is False, text
-    assert result.structured_content is not None
-    return result.structured_content, text
+    return content_of(result), result_text(result)
 
 
 async def call_error(client: Client, **arguments: Any) -> tuple[dict[str, Any], str]:
     result = await client.call_tool("get_logs", arguments)
-    assert result.is_error is True
-    text = result.content[0].text  # type: ignore[union-attr]
-    error: dict[str, Any] = json.loads(text.splitlines()[-1])["error"]
-    return error, text
+    return error_envelope(result), result_text(result)
 
 
 def big_log() -> str:

@@ -1,4 +1,3 @@
-import json
 import re
 from typing import Any
 
@@ -6,25 +5,17 @@ import pytest
 from mcp import Client
 
 from emulator import Workspace, apply_scenario
+from tests.tools.support import content_of, error_envelope, model_entity, result_text
 
 pytestmark = pytest.mark.anyio
 
 COLUMNS = ["vibration", "rpm", "temp_c"]
 
 
-def entity(model: str, version: int) -> dict[str, Any]:
-    return {
-        "entity_name": model,
-        "entity_version": str(version),
-        "workload_size": "Small",
-        "scale_to_zero_enabled": True,
-    }
-
-
 def add_endpoints(workspace: Workspace) -> None:
     """ep-demo: one custom model; ep-five: five; ep-nosig: a model without signature; ep-new: deploying."""
-    five = [entity("main.default.turbine_failure", v) for v in (1, 2, 3)]
-    five += [entity("main.default.demo_model", v) for v in (1, 2)]
+    five = [model_entity("main.default.turbine_failure", v) for v in (1, 2, 3)]
+    five += [model_entity("main.default.demo_model", v) for v in (1, 2)]
     names = ["turbine_failure-1", "turbine_failure-2", "turbine_failure-3", "demo_model-1", "demo_model-2"]
     routes = [{"served_entity_name": name, "traffic_percentage": 20} for name in names]
     apply_scenario(
@@ -32,10 +23,13 @@ def add_endpoints(workspace: Workspace) -> None:
         {
             "models": [{"name": "main.default.nosig", "versions": [{"version": 1}]}],
             "endpoints": [
-                {"name": "ep-demo", "config": {"served_entities": [entity("main.default.turbine_failure", 1)]}},
+                {"name": "ep-demo", "config": {"served_entities": [model_entity("main.default.turbine_failure", 1)]}},
                 {"name": "ep-five", "config": {"served_entities": five, "traffic_config": {"routes": routes}}},
-                {"name": "ep-nosig", "config": {"served_entities": [entity("main.default.nosig", 1)]}},
-                {"name": "ep-new", "pending": {"config": {"served_entities": [entity("main.default.demo_model", 1)]}}},
+                {"name": "ep-nosig", "config": {"served_entities": [model_entity("main.default.nosig", 1)]}},
+                {
+                    "name": "ep-new",
+                    "pending": {"config": {"served_entities": [model_entity("main.default.demo_model", 1)]}},
+                },
             ],
         },
     )
@@ -43,17 +37,11 @@ def add_endpoints(workspace: Workspace) -> None:
 
 async def call(client: Client, **arguments: Any) -> tuple[dict[str, Any], str]:
     result = await client.call_tool("get_open_api", arguments)
-    text = result.content[0].text  # type: ignore[union-attr]
-    assert result.is_error is False, text
-    assert result.structured_content is not None
-    return result.structured_content, text
+    return content_of(result), result_text(result)
 
 
 async def call_error(client: Client, **arguments: Any) -> dict[str, Any]:
-    result = await client.call_tool("get_open_api", arguments)
-    assert result.is_error is True
-    error: dict[str, Any] = json.loads(result.content[0].text.splitlines()[-1])["error"]  # type: ignore[union-attr]
-    return error
+    return error_envelope(await client.call_tool("get_open_api", arguments))
 
 
 def openapi_requests(workspace: Workspace) -> list[Any]:

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from emulator import Workspace, apply_scenario, create_app
 from server.settings import Settings
-from tests.tools.support import content_of, emulator_server, error_envelope, result_text
+from tests.tools.support import EP_DEMO, content_of, emulator_server, error_envelope, result_text
 from tools.context import ToolDeps
 from tools.schema_reader import MAX_SHAPE_NODES, SchemaReader
 
@@ -55,8 +55,7 @@ class FixedOpenApi:
 
 @pytest.fixture
 def fixed_openapi(workspace: Workspace) -> FixedOpenApi:
-    demo = {"entity_name": "main.default.demo_model", "entity_version": "1", "scale_to_zero_enabled": True}
-    apply_scenario(workspace, {"endpoints": [{"name": NAME, "config": {"served_entities": [demo]}}]})
+    apply_scenario(workspace, {"endpoints": [EP_DEMO]})
     return FixedOpenApi(create_app(workspace))
 
 

@@ -3,7 +3,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 from mcp import Client
@@ -11,6 +10,7 @@ from mcp import Client
 from emulator import Workspace, apply_scenario
 from emulator.faults import parse_fault
 from server.settings import Settings
+from tests.tools.support import EP_DEMO, audit_records, content_of, error_text, requests_of
 
 pytestmark = pytest.mark.anyio
 
@@ -18,14 +18,6 @@ NAME = "ep-demo"
 GET_PATH = f"/api/2.0/serving-endpoints/{NAME}"
 PERMISSIONS_PREFIX = "/api/2.0/permissions/serving-endpoints/"
 FOUNDATION = "databricks-claude-sonnet-4"
-EP_DEMO = {
-    "name": NAME,
-    "config": {
-        "served_entities": [
-            {"entity_name": "main.default.demo_model", "entity_version": "1", "scale_to_zero_enabled": True}
-        ]
-    },
-}
 DATA_TEAM_QUERY = {"group_name": "data-team", "permission_level": "CAN_QUERY"}
 
 
@@ -40,21 +32,6 @@ def endpoint_id(workspace: Workspace) -> str:
     endpoint_id = workspace.endpoints[NAME].id
     assert endpoint_id is not None
     return endpoint_id
-
-
-def requests_of(workspace: Workspace) -> list[tuple[str, str]]:
-    return [(r.method, r.path) for r in workspace.request_log]
-
-
-def content_of(result: Any) -> dict[str, Any]:
-    assert result.is_error is False, result.content
-    assert result.structured_content is not None
-    return dict(result.structured_content)
-
-
-def error_text(result: Any) -> str:
-    assert result.is_error is True
-    return str(result.content[0].text)
 
 
 def acl_levels(content: dict[str, Any]) -> dict[str, str]:
@@ -225,9 +202,7 @@ async def test_update_permissions_audits(
     error_text(await grant(client, [{"group_name": "admins", "permission_level": "CAN_VIEW"}]))
     workspace.faults.append(parse_fault({"kind": "malformed_json", "method": "PATCH", "count": 1}))
     error_text(await grant(client, [{"user_name": "bob@example.com", "permission_level": "CAN_QUERY"}]))
-    assert settings.audit_log is not None
-    lines = (await anyio.Path(settings.audit_log).read_text()).splitlines()
-    records = [json.loads(line) for line in lines]
+    records = await audit_records(settings)
     assert [(r["tool"], r["outcome"]) for r in records] == [
         ("update_permissions", "updated"),
         ("update_permissions", "rejected"),

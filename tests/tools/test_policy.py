@@ -5,19 +5,15 @@ from mcp import Client
 
 from emulator import Workspace, apply_scenario
 from server.settings import Settings, load_settings
+from tests.tools.support import DEMO_V1, TURBINE
 from tools.errors import ToolFailure
 from tools.policy import Policy, PolicySettings
 
 pytestmark = pytest.mark.anyio
 
-TURBINE = {"entity_name": "main.default.turbine_failure", "entity_version": "3", "workload_size": "Small"}
 PROD = {
     "name": "prod-scoring",
-    "config": {
-        "served_entities": [
-            {"entity_name": "main.default.demo_model", "entity_version": "1", "scale_to_zero_enabled": True}
-        ]
-    },
+    "config": {"served_entities": [DEMO_V1]},
 }
 
 

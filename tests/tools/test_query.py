@@ -7,6 +7,7 @@ from mcp import Client
 
 from emulator import Workspace, apply_scenario
 from server.settings import Settings
+from tests.tools.support import add_demo_endpoints, content_of, error_text, model_entity
 
 pytestmark = pytest.mark.anyio
 
@@ -22,34 +23,8 @@ def settings() -> Settings:
     return Settings(max_result_chars=MAX_RESULT_CHARS)
 
 
-def turbine(version: int) -> dict[str, Any]:
-    return {
-        "entity_name": "main.default.turbine_failure",
-        "entity_version": str(version),
-        "workload_size": "Small",
-        "scale_to_zero_enabled": True,
-    }
-
-
 def add_endpoints(workspace: Workspace) -> None:
-    """ep-demo serves one custom model, ep-ab two, and ep-new is still deploying."""
-    routes = [
-        {"served_entity_name": "turbine_failure-1", "traffic_percentage": 50},
-        {"served_entity_name": "turbine_failure-2", "traffic_percentage": 50},
-    ]
-    apply_scenario(
-        workspace,
-        {
-            "endpoints": [
-                {"name": "ep-demo", "config": {"served_entities": [turbine(1)]}},
-                {
-                    "name": "ep-ab",
-                    "config": {"served_entities": [turbine(1), turbine(2)], "traffic_config": {"routes": routes}},
-                },
-                {"name": "ep-new", "pending": {"config": {"served_entities": [turbine(3)]}}},
-            ]
-        },
-    )
+    add_demo_endpoints(workspace, deploying=model_entity("main.default.turbine_failure", 3))
 
 
 def posts(workspace: Workspace) -> list[Any]:
@@ -57,16 +32,11 @@ def posts(workspace: Workspace) -> list[Any]:
 
 
 async def call(client: Client, **arguments: Any) -> dict[str, Any]:
-    result = await client.call_tool("query_endpoint", arguments)
-    assert result.is_error is False, result.content[0].text  # type: ignore[union-attr]
-    assert result.structured_content is not None
-    return result.structured_content
+    return content_of(await client.call_tool("query_endpoint", arguments))
 
 
 async def call_error(client: Client, **arguments: Any) -> str:
-    result = await client.call_tool("query_endpoint", arguments)
-    assert result.is_error is True
-    return result.content[0].text  # type: ignore[union-attr]
+    return error_text(await client.call_tool("query_endpoint", arguments))
 
 
 def envelope(text: str) -> dict[str, Any]:

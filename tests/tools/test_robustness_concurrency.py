@@ -9,7 +9,7 @@ from mcp import Client
 
 from emulator import Workspace
 from emulator.faults import parse_fault
-from tests.tools.robustness_support import GTE, TURBINE, result_text
+from tests.tools.support import GTE, TURBINE, result_text
 
 pytestmark = pytest.mark.anyio
 

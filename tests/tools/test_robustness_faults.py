@@ -18,7 +18,7 @@ from emulator.faults import Fault, parse_fault
 from emulator.server import EmulatorServer
 from server.app import build_server
 from server.settings import Settings
-from tests.tools.robustness_support import DEMO_V1, GTE, TURBINE, error_envelope, result_text
+from tests.tools.support import DEMO_V1, GTE, TURBINE, error_envelope, result_text
 from tools.api.auth import StaticTokenAuth
 
 pytestmark = pytest.mark.anyio

@@ -11,7 +11,7 @@ import pytest
 from mcp import Client
 
 from emulator import Workspace
-from tests.tools.robustness_support import result_text
+from tests.tools.support import result_text
 
 pytestmark = pytest.mark.anyio
 

@@ -11,7 +11,7 @@ import pytest
 from mcp import Client
 
 from emulator import Workspace, apply_scenario
-from tests.tools.robustness_support import DEMO_V1, error_envelope, result_text
+from tests.tools.support import DEMO_V1, error_envelope, result_text
 from tools import grep as grep_module
 
 pytestmark = pytest.mark.anyio

@@ -10,7 +10,7 @@ import pytest
 from mcp import Client
 
 from emulator import Workspace
-from tests.tools.robustness_support import GTE, TURBINE, error_envelope, requests_since, result_text
+from tests.tools.support import GTE, TURBINE, error_envelope, requests_since, result_text
 
 pytestmark = pytest.mark.anyio
 

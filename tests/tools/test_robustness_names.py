@@ -14,7 +14,7 @@ from mcp import Client
 
 from emulator import SANDBOX_TOKEN, Workspace, create_app
 from tests.conftest import EMULATOR_URL
-from tests.tools.robustness_support import GTE, TURBINE, error_envelope, requests_since, result_text
+from tests.tools.support import GTE, TURBINE, error_envelope, requests_since, result_text
 from tools.api.auth import StaticTokenAuth
 from tools.api.client import DatabricksClient
 from tools.api.serving import ServingApi

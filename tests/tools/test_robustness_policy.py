@@ -12,7 +12,7 @@ from mcp import Client
 
 from emulator import Workspace, apply_scenario
 from server.settings import Settings
-from tests.tools.robustness_support import DEMO_V1, TURBINE, error_envelope, requests_since
+from tests.tools.support import DEMO_V1, TURBINE, error_envelope, requests_since
 
 pytestmark = pytest.mark.anyio
 

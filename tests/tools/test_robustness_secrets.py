@@ -9,16 +9,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from mcp import Client
 
-from emulator import SANDBOX_TOKEN, Workspace, create_app
-from server.app import build_server
+from emulator import Workspace
 from server.settings import Settings
-from tests.conftest import EMULATOR_URL
-from tests.tools.robustness_support import TURBINE, error_envelope, requests_since, result_text
-from tools.api.auth import StaticTokenAuth
+from tests.tools.support import TURBINE, emulator_server, error_envelope, requests_since, result_text
 
 pytestmark = pytest.mark.anyio
 
@@ -117,11 +113,7 @@ async def test_create_schema_still_lists_objects(client: Client) -> None:
 
 async def test_audit_log_hides_environment_values(workspace: Workspace, tmp_path: Path) -> None:
     audit_path = tmp_path / "audit.jsonl"
-    server = build_server(
-        Settings(audit_log=str(audit_path)),
-        transport=httpx.ASGITransport(app=create_app(workspace)),
-        auth=StaticTokenAuth(EMULATOR_URL, SANDBOX_TOKEN),
-    )
+    server = emulator_server(workspace, Settings(audit_log=str(audit_path)))
     entity = {**TURBINE, "environment_vars": {"UPSTREAM": SECRET}}
     async with Client(server) as connected:
         result = await connected.call_tool("create_endpoint", {"name": "ep-audit", "served_entities": [entity]})

@@ -12,7 +12,7 @@ from mcp import Client
 
 from emulator import Workspace, apply_scenario
 from emulator.faults import parse_fault
-from tests.tools.robustness_support import DEMO_V1, GTE, TURBINE, error_envelope, result_text
+from tests.tools.support import DEMO_V1, GTE, TURBINE, error_envelope, result_text
 from tools.context import DEFAULT_MAX_RESULT_CHARS
 
 pytestmark = pytest.mark.anyio

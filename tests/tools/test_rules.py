@@ -2,6 +2,7 @@ from typing import Any
 
 import pytest
 
+from tests.tools.support import EXTERNAL, TURBINE
 from tools.errors import InvalidArgument
 from tools.rules import (
     coerce_bool,
@@ -14,17 +15,6 @@ from tools.rules import (
     normalise_tags,
     validate_endpoint_name,
 )
-
-TURBINE = {"entity_name": "main.default.turbine_failure", "entity_version": "3", "workload_size": "Small"}
-EXTERNAL = {
-    "name": "gpt-chat",
-    "external_model": {
-        "name": "gpt-x",
-        "provider": "openai",
-        "task": "llm/v1/chat",
-        "openai_config": {"openai_api_key": "{{secrets/scope/key}}"},
-    },
-}
 
 
 def entity(**changes: Any) -> dict[str, Any]:

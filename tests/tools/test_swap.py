@@ -1,14 +1,13 @@
-import json
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 from mcp import Client
 
 from emulator import Workspace, apply_scenario
 from emulator.faults import parse_fault
 from server.settings import Settings
+from tests.tools.support import DEMO_V1, EXTERNAL, audit_records, content_of, error_text, requests_of
 
 pytestmark = pytest.mark.anyio
 
@@ -19,7 +18,6 @@ CONFIG_PATH = f"{GET_PATH}/config"
 MODEL_PATH = f"/api/2.1/unity-catalog/models/{MODEL}"
 ALIAS_PATH = f"{MODEL_PATH}/aliases/prod"
 V2 = {"entity_name": MODEL, "entity_version": "2", "workload_size": "Small", "scale_to_zero_enabled": False}
-DEMO = {"entity_name": "main.default.demo_model", "entity_version": "1", "scale_to_zero_enabled": True}
 # The seeded registry has turbine_failure versions 1-3 with the alias prod on version 2.
 ALIAS_FAULT = {
     "kind": "status",
@@ -43,10 +41,6 @@ def add_endpoint(workspace: Workspace, *entities: dict[str, Any], routes: list[A
     apply_scenario(workspace, {"endpoints": [{"name": NAME, "config": config}]})
 
 
-def requests_of(workspace: Workspace) -> list[tuple[str, str]]:
-    return [(r.method, r.path) for r in workspace.request_log]
-
-
 def writes(workspace: Workspace) -> list[Any]:
     return [r for r in workspace.request_log if r.method != "GET"]
 
@@ -63,17 +57,6 @@ def pending_routes(workspace: Workspace) -> dict[str, int]:
 
 async def swap(client: Client, **arguments: Any) -> Any:
     return await client.call_tool("swap_model_version", {"name": NAME, **arguments})
-
-
-def content_of(result: Any) -> dict[str, Any]:
-    assert result.is_error is False, result.content
-    assert result.structured_content is not None
-    return dict(result.structured_content)
-
-
-def error_text(result: Any) -> str:
-    assert result.is_error is True
-    return str(result.content[0].text)
 
 
 async def test_swap_replaces_version_and_moves_alias(client: Client, workspace: Workspace) -> None:
@@ -142,7 +125,7 @@ async def test_swap_keeps_other_models(client: Client, workspace: Workspace) -> 
         {"served_entity_name": "turbine_failure-2", "traffic_percentage": 80},
         {"served_entity_name": "demo_model-1", "traffic_percentage": 20},
     ]
-    add_endpoint(workspace, V2, DEMO, routes=routes)
+    add_endpoint(workspace, V2, DEMO_V1, routes=routes)
     content_of(await swap(client, version=3, model="turbine_failure", canary_percentage=30))
     assert pending_routes(workspace) == {"turbine_failure-2": 50, "turbine_failure-3": 30, "demo_model-1": 20}
 
@@ -152,7 +135,7 @@ async def test_swap_needs_model_when_several(client: Client, workspace: Workspac
         {"served_entity_name": "turbine_failure-2", "traffic_percentage": 50},
         {"served_entity_name": "demo_model-1", "traffic_percentage": 50},
     ]
-    add_endpoint(workspace, V2, DEMO, routes=routes)
+    add_endpoint(workspace, V2, DEMO_V1, routes=routes)
     text = error_text(await swap(client, version=3))
     assert "Invalid model=None" in text
     assert MODEL in text
@@ -165,7 +148,7 @@ async def test_swap_canary_above_share_rejected(client: Client, workspace: Works
         {"served_entity_name": "turbine_failure-2", "traffic_percentage": 40},
         {"served_entity_name": "demo_model-1", "traffic_percentage": 60},
     ]
-    add_endpoint(workspace, V2, DEMO, routes=routes)
+    add_endpoint(workspace, V2, DEMO_V1, routes=routes)
     text = error_text(await swap(client, version=3, model=MODEL, canary_percentage=40))
     assert "canary_percentage" in text
     assert "from 1 to 39" in text
@@ -257,16 +240,7 @@ async def test_swap_already_done_sends_nothing(client: Client, workspace: Worksp
 
 
 async def test_swap_external_endpoint_rejected(client: Client, workspace: Workspace) -> None:
-    external = {
-        "name": "gpt-chat",
-        "external_model": {
-            "name": "gpt-x",
-            "provider": "openai",
-            "task": "llm/v1/chat",
-            "openai_config": {"openai_api_key": "{{secrets/scope/key}}"},
-        },
-    }
-    add_endpoint(workspace, external)
+    add_endpoint(workspace, EXTERNAL)
     text = error_text(await swap(client, version=2))
     assert "NO_REGISTERED_MODEL" in text
     assert "update_config" in text
@@ -307,9 +281,7 @@ async def test_swap_audits_outcomes(client: Client, workspace: Workspace, settin
     workspace.clock.advance(600)
     content_of(await swap(client, version=3, alias="prod"))
     error_text(await swap(client, version=9))
-    assert settings.audit_log is not None
-    lines = (await anyio.Path(settings.audit_log).read_text()).splitlines()
-    records = [json.loads(line) for line in lines]
+    records = await audit_records(settings)
     assert [(r["tool"], r["outcome"]) for r in records] == [
         ("swap_model_version", "failed"),
         ("swap_model_version", "alias_moved"),

@@ -2,13 +2,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 from mcp import Client
 
 from emulator import Workspace, apply_scenario
 from emulator.faults import parse_fault
 from server.settings import Settings
+from tests.tools.support import EXTERNAL, audit_records, content_of, error_text, requests_of
 
 pytestmark = pytest.mark.anyio
 
@@ -19,15 +19,6 @@ MODEL = "main.default.turbine_failure"
 V2 = {"entity_name": MODEL, "entity_version": "2", "workload_size": "Small", "scale_to_zero_enabled": False}
 V3 = {**V2, "entity_version": "3"}
 OUTPUT_ONLY_FIELDS = {"state", "creator", "creation_timestamp", "foundation_model"}
-EXTERNAL = {
-    "name": "gpt-chat",
-    "external_model": {
-        "name": "gpt-x",
-        "provider": "openai",
-        "task": "llm/v1/chat",
-        "openai_config": {"openai_api_key": "{{secrets/scope/key}}"},
-    },
-}
 
 
 @pytest.fixture
@@ -48,10 +39,6 @@ def add_ab_endpoint(workspace: Workspace) -> None:
     add_endpoint(workspace, config={"served_entities": [V2, V3], "traffic_config": {"routes": routes}})
 
 
-def requests_of(workspace: Workspace) -> list[tuple[str, str]]:
-    return [(r.method, r.path) for r in workspace.request_log]
-
-
 def put_body(workspace: Workspace) -> dict[str, Any]:
     puts = [r for r in workspace.request_log if r.method == "PUT"]
     assert len(puts) == 1, requests_of(workspace)
@@ -60,25 +47,6 @@ def put_body(workspace: Workspace) -> dict[str, Any]:
 
 async def update(client: Client, **arguments: Any) -> Any:
     return await client.call_tool("update_config", {"name": NAME, **arguments})
-
-
-def content_of(result: Any) -> dict[str, Any]:
-    assert result.is_error is False, result.content
-    assert result.structured_content is not None
-    return dict(result.structured_content)
-
-
-def error_text(result: Any) -> str:
-    assert result.is_error is True
-    return str(result.content[0].text)
-
-
-async def audit_records(settings: Settings) -> list[dict[str, Any]]:
-    assert settings.audit_log is not None
-    path = anyio.Path(settings.audit_log)
-    if not await path.exists():
-        return []
-    return [json.loads(line) for line in (await path.read_text()).splitlines()]
 
 
 async def test_update_config_traffic_only_keeps_entities(client: Client, workspace: Workspace) -> None:

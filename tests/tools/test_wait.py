@@ -3,24 +3,20 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
-import httpx
 import pytest
 from mcp import Client
 from mcp.server import MCPServer
 from mcp.shared.exceptions import MCPError
 
-from emulator import SANDBOX_TOKEN, Workspace, apply_scenario, create_app
-from server.app import build_server
+from emulator import Workspace, apply_scenario, create_app
 from server.settings import Settings
-from tests.conftest import EMULATOR_URL
-from tools.api.auth import StaticTokenAuth
+from tests.tools.support import DEMO_V1, content_of, emulator_server
 from tools.context import ToolDeps
 
 pytestmark = pytest.mark.anyio
 
 NAME = "ep-demo"
 GET_PATH = f"/api/2.0/serving-endpoints/{NAME}"
-DEMO_V1 = {"entity_name": "main.default.demo_model", "entity_version": "1", "scale_to_zero_enabled": True}
 DEMO_V2 = {**DEMO_V1, "entity_version": "2"}
 # Long enough for two polls (the first interval is one second), short enough for a test.
 TWO_POLLS = Settings(wait_budget_seconds=1.5)
@@ -37,12 +33,6 @@ def add_endpoint(workspace: Workspace, **fields: Any) -> None:
 
 def gets(workspace: Workspace) -> list[Any]:
     return [r for r in workspace.request_log if r.method == "GET" and r.path == GET_PATH]
-
-
-def content_of(result: Any) -> dict[str, Any]:
-    assert result.is_error is False, result.content
-    assert result.structured_content is not None
-    return dict(result.structured_content)
 
 
 async def call_wait(client: Client, arguments: dict[str, Any] | None = None, **options: Any) -> dict[str, Any]:
@@ -198,12 +188,7 @@ class GetWatcher:
 
 def watched_server(workspace: Workspace) -> tuple[MCPServer[ToolDeps], GetWatcher]:
     watcher = GetWatcher(create_app(workspace))
-    server = build_server(
-        Settings(wait_budget_seconds=30),
-        transport=httpx.ASGITransport(app=watcher),
-        auth=StaticTokenAuth(EMULATOR_URL, SANDBOX_TOKEN),
-    )
-    return server, watcher
+    return emulator_server(workspace, Settings(wait_budget_seconds=30), app=watcher), watcher
 
 
 @pytest.mark.parametrize("how", ["read_timeout", "cancel_scope"])
