@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from emulator.behaviour_rules import BehaviourError, with_behaviour
+from emulator.config_rules import parse_decimal, short_repr
 from emulator.errors import bad_request, not_found
 from emulator.faults import FaultError, clear_faults, parse_fault
 from emulator.requests import json_body, workspace_of
@@ -37,8 +38,9 @@ async def get_requests(request: Request) -> Response:
     workspace = workspace_of(request)
     params = request.query_params
     raw_since = params.get("since", "0")
-    if not raw_since.isdigit():
-        raise bad_request(f"Query parameter 'since' must be a non-negative integer index, got {raw_since!r}.")
+    since = parse_decimal(raw_since) if raw_since.isascii() and raw_since.isdigit() else None
+    if since is None:
+        raise bad_request(f"Query parameter 'since' must be a non-negative integer index, got {short_repr(raw_since)}.")
     prefix = params.get("path_prefix", "")
     method = params.get("method", "").upper()
     with workspace.lock:
@@ -46,7 +48,7 @@ async def get_requests(request: Request) -> Response:
     entries = [
         _record_json(index, record)
         for index, record in enumerate(log)
-        if index >= int(raw_since) and record.path.startswith(prefix) and (not method or record.method == method)
+        if index >= since and record.path.startswith(prefix) and (not method or record.method == method)
     ]
     return JSONResponse({"requests": entries, "next_index": len(log)})
 
@@ -71,7 +73,10 @@ async def advance_clock(request: Request) -> Response:
     workspace = workspace_of(request)
     body = await json_body(request)
     seconds = _non_negative(body, "seconds")
-    workspace.clock.advance(seconds)
+    try:
+        workspace.clock.advance(seconds)
+    except ValueError as exc:
+        raise bad_request(f"Field 'seconds' is invalid: {exc}.") from exc
     return JSONResponse(_clock_json(workspace))
 
 

@@ -11,6 +11,9 @@ from typing import Any, get_args
 from emulator.state import EndpointBehaviour, UpdateOutcome
 
 STREAM_BREAK_MODES = ("disconnect", "truncate")
+# Upper bound of the seconds knobs, about 31.7 years. The update and warm-up knobs become virtual
+# milliseconds with int(seconds * 1000), which overflows for values near the float maximum.
+MAX_SECONDS = 1e9
 
 
 class BehaviourError(ValueError):
@@ -26,8 +29,10 @@ def _is_integer(value: Any) -> bool:
 
 
 def _seconds(key: str, value: Any) -> None:
-    if not _is_number(value) or value < 0:
-        raise BehaviourError(f"Behaviour field '{key}' must be a number >= 0 (seconds), got {value!r}.")
+    if not _is_number(value) or not 0 <= value <= MAX_SECONDS:
+        raise BehaviourError(
+            f"Behaviour field '{key}' must be a number >= 0 and <= {MAX_SECONDS:g} (seconds), got {value!r}."
+        )
 
 
 def _outcome(key: str, value: Any) -> None:

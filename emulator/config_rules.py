@@ -13,6 +13,9 @@ from emulator.errors import bad_request
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
 ENTITY_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 SYSTEM_PREFIX = "databricks-"
+# Range of proto3 int64 fields, which the JSON mapping also accepts as decimal strings.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+DECIMAL_PATTERN = re.compile(r"-?[0-9]{1,19}")
 
 # Output-only fields of endpoints, configs and served entities; a request that echoes one back is rejected.
 READ_ONLY_FIELDS = (
@@ -88,15 +91,34 @@ def require_string(value: Any, where: str) -> str:
     return value
 
 
+def parse_decimal(text: str) -> int | None:
+    """Return the 64-bit integer that `text` spells in ASCII decimal digits, or None.
+
+    The length check comes first, so int() never receives a string past its 4300-digit limit.
+    """
+    stripped = text.strip()
+    if not DECIMAL_PATTERN.fullmatch(stripped):
+        return None
+    value = int(stripped)
+    return value if INT64_MIN <= value <= INT64_MAX else None
+
+
+def short_repr(value: Any, limit: int = 80) -> str:
+    """Return repr(value), cut to `limit` characters, for error messages about huge values."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def coerce_int(value: Any, field: str) -> int:
-    """Return `value` as an int, accepting proto3-JSON integers given as strings."""
-    if isinstance(value, bool):
-        raise bad_request(f"Field '{field}' must be an integer, got {value!r}.")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-        return int(value)
-    raise bad_request(f"Field '{field}' must be an integer, got {value!r}.")
+    """Return `value` as a 64-bit int, accepting proto3-JSON integers given as strings."""
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value if INT64_MIN <= value <= INT64_MAX else None
+    elif isinstance(value, str):
+        number = parse_decimal(value)
+    if number is None:
+        raise bad_request(f"Field '{field}' must be a 64-bit integer, got {short_repr(value)}.")
+    return number
 
 
 def coerce_bool(value: Any, field: str) -> bool:

@@ -6,6 +6,7 @@ from typing import Any
 from emulator.config_rules import (
     coerce_bool,
     normalise_routes,
+    parse_decimal,
     reject_unexpected_fields,
     require_list,
     require_object,
@@ -122,7 +123,7 @@ def _auto_capture(raw: Any, endpoint_name: str) -> dict[str, Any] | None:
     if enabled:
         require_string(config.get("catalog_name"), f"{where}.catalog_name")
         require_string(config.get("schema_name"), f"{where}.schema_name")
-    prefix = config.setdefault("table_name_prefix", endpoint_name)
+    prefix = require_string(config.setdefault("table_name_prefix", endpoint_name), f"{where}.table_name_prefix")
     status = "READY" if enabled else "DISABLED"
     config["state"] = {"payload_table": {"name": f"{prefix}_payload", "status": status}}
     return config
@@ -159,9 +160,9 @@ def derive_task(workspace: Workspace, config: ConfigVersion) -> str | None:
             return task
     for entity in config.served_entities:
         model = workspace.models.get(str(entity.get("entity_name")))
-        version = str(entity.get("entity_version", ""))
-        if model is not None and version.isdigit() and int(version) in model.versions:
-            model_task = model.versions[int(version)].task
+        number = parse_decimal(str(entity.get("entity_version", "")))
+        if model is not None and number is not None and number in model.versions:
+            model_task = model.versions[number].task
             if model_task:
                 return model_task
     return None

@@ -12,9 +12,11 @@ from emulator.config_rules import (
     coerce_bool,
     coerce_int,
     default_entity_name,
+    parse_decimal,
     reject_unexpected_fields,
     require_object,
     require_string,
+    short_repr,
 )
 from emulator.errors import bad_request, not_found
 from emulator.external_models import normalise_external_model
@@ -116,6 +118,8 @@ def normalise_entity(raw: Any, where: str, rules: EntityRules) -> dict[str, Any]
             entity[field] = coerce_bool(entity[field], f"{where}.{field}")
     if "environment_vars" in entity:
         entity["environment_vars"] = _environment_vars(entity["environment_vars"], f"{where}.environment_vars")
+    if "instance_profile_arn" in entity:
+        require_string(entity["instance_profile_arn"], f"{where}.instance_profile_arn")
     kind = entity_kind(entity)
     if kind == "external":
         _normalise_external(entity, where)
@@ -156,7 +160,7 @@ def _check_registry_entity(entity: dict[str, Any], where: str, rules: EntityRule
     """Check that the model version exists in the registry; `system.ai` models outside it are allowed."""
     model_name = require_string(entity.get("entity_name"), f"{where}.entity_name")
     if "entity_version" in entity:
-        entity["entity_version"] = str(entity["entity_version"])
+        entity["entity_version"] = _version_text(entity["entity_version"], f"{where}.entity_version")
     version_text = entity.get("entity_version")
     model = rules.workspace.models.get(model_name)
     if model is None:
@@ -171,17 +175,25 @@ def _check_registry_entity(entity: dict[str, Any], where: str, rules: EntityRule
         raise bad_request(
             f"Field '{where}.entity_version' is required. Registered versions of '{model_name}': {registered}."
         )
-    if not version_text.isdigit() or int(version_text) not in model.versions:
+    number = parse_decimal(version_text)
+    if number is None or number not in model.versions:
         raise not_found(
-            f"Model version '{model_name}' version '{version_text}' referenced by '{where}' does not exist. "
-            f"Registered versions: {registered}. Register the version first or use one of these."
+            f"Model version '{model_name}' version {short_repr(version_text)} referenced by '{where}' does not "
+            f"exist. Registered versions: {registered}. Register the version first or use one of these."
         )
-    status = model.versions[int(version_text)].status
+    status = model.versions[number].status
     if status != "READY":
         raise bad_request(
             f"Model version '{model_name}' version '{version_text}' referenced by '{where}' has status {status}; "
             "only READY versions can be served."
         )
+
+
+def _version_text(value: Any, where: str) -> str:
+    """Return an entity_version as text. The API takes a string, and integers are accepted too."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise bad_request(f"Field '{where}' must be a model version string such as \"1\", got {short_repr(value)}.")
+    return str(value)
 
 
 def _normalise_compute(entity: dict[str, Any], where: str, rules: EntityRules, kind: EntityKind) -> None:

@@ -74,6 +74,8 @@ PROVIDERS: dict[str, ProviderSpec] = {
     "palm": ProviderSpec("palm_config", credentials=("palm_api_key",), needs_one_of=("palm_api_key",)),
 }
 BEDROCK_PROVIDERS = ("ai21labs", "amazon", "anthropic", "cohere")
+# Optional provider fields that are objects. Every other optional field is a string.
+OBJECT_FIELDS = ("api_key_auth", "bearer_token_auth")
 OPENAI_API_TYPES = ("openai", "azure", "azuread")
 
 
@@ -81,7 +83,7 @@ def normalise_external_model(raw: Any, where: str) -> dict[str, Any]:
     """Validate one `external_model` object and return a copy to store (plaintext secrets included)."""
     model = require_object(raw, where)
     provider = model.get("provider")
-    if provider not in PROVIDERS:
+    if not isinstance(provider, str) or provider not in PROVIDERS:
         raise bad_request(
             f"Field '{where}.provider' must be one of {sorted(PROVIDERS)}, got {provider!r}.",
         )
@@ -103,6 +105,9 @@ def _check_provider_config(provider: str, spec: ProviderSpec, config: dict[str, 
     reject_unexpected_fields(config, (*spec.required, *spec.optional, *spec.credentials, *plaintext), f"'{where}'")
     for field in spec.required:
         require_string(config.get(field), f"{where}.{field}")
+    for field in spec.optional:
+        if field in config and field not in OBJECT_FIELDS and not isinstance(config[field], str):
+            raise bad_request(f"Field '{where}.{field}' must be a string, got {type(config[field]).__name__}.")
     for field in spec.credentials:
         _check_credential(config, field, f"{where}.{field}")
     present = [f for f in spec.needs_one_of if f in config or f + PLAINTEXT_SUFFIX in config]

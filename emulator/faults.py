@@ -16,7 +16,6 @@ the faults releases requests that latency and timeout faults still hold.
 """
 
 import itertools
-import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from emulator.asgi import read_body, replay_body
 from emulator.errors import ApiError
+from emulator.jsontext import InvalidJson, parse_json
 from emulator.state import Workspace
 
 logger = logging.getLogger(__name__)
@@ -204,8 +204,8 @@ def endpoint_name_of(workspace: Workspace, path: str, body: bytes) -> str | None
 
 def _body_field(body: bytes, key: str) -> str | None:
     try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        data = parse_json(body)
+    except InvalidJson:
         return None
     value = data.get(key) if isinstance(data, dict) else None
     return value if isinstance(value, str) else None

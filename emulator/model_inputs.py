@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from emulator.config_rules import parse_decimal
 from emulator.query_formats import MODEL_INPUT_KEYS, invalid
 from emulator.state import ModelVersion, Workspace
 
@@ -40,10 +41,10 @@ class Signature:
 def model_version_of(workspace: Workspace, entity: dict[str, Any]) -> ModelVersion | None:
     """Return the registered model version a served entity serves, if the registry has it."""
     model = workspace.models.get(str(entity.get("entity_name", "")))
-    raw_version = str(entity.get("entity_version", ""))
-    if model is None or not raw_version.isdigit():
+    number = parse_decimal(str(entity.get("entity_version", "")))
+    if model is None or number is None:
         return None
-    return model.versions.get(int(raw_version))
+    return model.versions.get(number)
 
 
 def signature_of(workspace: Workspace, entity: dict[str, Any]) -> Signature | None:

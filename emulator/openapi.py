@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from emulator.config_rules import parse_decimal
 from emulator.endpoints import require_endpoint
 from emulator.errors import ApiError, bad_request
 from emulator.permissions import require_level
@@ -145,8 +146,9 @@ def entity_operation(workspace: Workspace, endpoint: Endpoint, entity: dict[str,
     signature: dict[str, Any] | None = None
     model = workspace.models.get(str(entity.get("entity_name")))
     version_text = str(entity.get("entity_version", ""))
-    if model is not None and version_text.isdigit() and int(version_text) in model.versions:
-        version = model.versions[int(version_text)]
+    number = parse_decimal(version_text)
+    if model is not None and number is not None and number in model.versions:
+        version = model.versions[number]
         task = task or version.task
         signature = version.signature
     elif task is None and endpoint.task:

@@ -6,9 +6,10 @@ keys are replaced at any depth: OAuth client secrets and assertions, tokens, pas
 token request is one), and secret fields among them are redacted.
 """
 
-import json
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
+
+from emulator.jsontext import InvalidJson, parse_json
 
 REDACTED = "[REDACTED]"
 SECRET_KEYS = frozenset({"client_secret", "assertion", "password", "token", "secret"})
@@ -42,7 +43,7 @@ def body_for_log(body: bytes) -> Any:
     if not body:
         return None
     try:
-        return redact_json(json.loads(body))
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        return redact_json(parse_json(body))
+    except InvalidJson:
         pass
     return redact_form(body.decode("utf-8", errors="replace"))

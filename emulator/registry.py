@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from emulator.config_rules import parse_decimal, short_repr
 from emulator.errors import ApiError, bad_request, not_found
 from emulator.requests import json_body, principal_of, workspace_of
 from emulator.state import ModelVersion, RegisteredModel, Workspace
@@ -49,10 +50,9 @@ def require_model(workspace: Workspace, full_name: str) -> RegisteredModel:
 
 
 def require_version(model: RegisteredModel, raw_version: Any) -> ModelVersion:
-    try:
-        number = int(str(raw_version))
-    except ValueError:
-        raise bad_request(f"Model version {raw_version!r} is not an integer.") from None
+    number = parse_decimal(str(raw_version))
+    if number is None:
+        raise bad_request(f"Model version {short_repr(raw_version)} is not an integer.")
     version = model.versions.get(number)
     if version is None:
         existing = ", ".join(str(v) for v in sorted(model.versions)) or "none"
@@ -97,16 +97,17 @@ def _page(items: list[Any], request: Request, maximum: int) -> tuple[list[Any], 
     """Slice `items` by the `max_results` and `page_token` query parameters (the token is an offset)."""
     raw_max = request.query_params.get("max_results", "0")
     raw_token = request.query_params.get("page_token", "") or "0"
-    try:
-        max_results = int(raw_max)
-    except ValueError:
-        raise bad_request(f"max_results {raw_max!r} is not an integer.") from None
+    max_results = parse_decimal(raw_max)
+    if max_results is None:
+        raise bad_request(f"max_results {short_repr(raw_max)} is not an integer.")
     if max_results < 0:
         raise bad_request(f"max_results must be >= 0, got {max_results}.")
-    if not raw_token.isdigit():
-        raise bad_request(f"page_token {raw_token!r} is invalid; pass the next_page_token of the previous page.")
+    start = parse_decimal(raw_token)
+    if start is None or start < 0:
+        raise bad_request(
+            f"page_token {short_repr(raw_token)} is invalid. Pass the next_page_token of the previous page."
+        )
     size = min(max_results, maximum) if max_results else DEFAULT_PAGE_SIZE
-    start = int(raw_token)
     end = start + size
     return items[start:end], (str(end) if end < len(items) else None)
 

@@ -1,11 +1,11 @@
 """Helpers that route handlers use to read the request."""
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 
 from emulator.errors import bad_request
+from emulator.jsontext import InvalidJson, parse_json
 from emulator.state import Principal, Workspace
 
 
@@ -24,11 +24,9 @@ async def json_body(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise bad_request(
-            f"Request body is not valid JSON: {exc.msg} at position {exc.pos}.", "MALFORMED_REQUEST"
-        ) from exc
+        body = parse_json(raw)
+    except InvalidJson as exc:
+        raise bad_request(f"Request body is not valid JSON: {exc}.", "MALFORMED_REQUEST") from exc
     if not isinstance(body, dict):
         raise bad_request("Request body must be a JSON object.", "MALFORMED_REQUEST")
     return body

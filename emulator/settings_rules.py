@@ -148,7 +148,7 @@ def _gateway_inference_table(raw: Any, endpoint_name: str, previous: dict[str, A
     if table["enabled"]:
         require_string(table.get("catalog_name"), f"{where}.catalog_name")
         require_string(table.get("schema_name"), f"{where}.schema_name")
-        table.setdefault("table_name_prefix", endpoint_name)
+        require_string(table.setdefault("table_name_prefix", endpoint_name), f"{where}.table_name_prefix")
     if previous and previous.get("enabled") and table["enabled"]:
         names = ("catalog_name", "schema_name", "table_name_prefix")
         changed = [n for n in names if previous.get(n) != table.get(n)]
