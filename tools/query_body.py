@@ -149,14 +149,12 @@ def _chat_body(inputs: QueryInputs) -> ShapedBody:
 
 
 def _agent_chat_body(inputs: QueryInputs) -> ShapedBody:
-    for name in ("max_tokens", "temperature", "params"):
-        if getattr(inputs, name) is not None:
-            raise InvalidArgument(
-                name,
-                getattr(inputs, name),
-                "agent/v2/chat endpoints take no sampling parameters",
-                f"Remove {name}; pass agent settings as extra={{'custom_inputs': {{...}}}}.",
-            )
+    _reject_any(
+        inputs,
+        ("max_tokens", "temperature", "params"),
+        "agent/v2/chat endpoints take no sampling parameters",
+        "Remove {name}; pass agent settings as extra={{'custom_inputs': {{...}}}}.",
+    )
     return _chat_body(inputs)
 
 
@@ -205,11 +203,12 @@ def _completions_body(inputs: QueryInputs) -> ShapedBody:
 def _embeddings_body(inputs: QueryInputs) -> ShapedBody:
     shaped = ShapedBody(body=_extra_fields(inputs.extra, "embeddings"))
     _reject(inputs, ("messages", "dataframe_records", "dataframe_split", "instances", "inputs"), "input", "embeddings")
-    for name in ("max_tokens", "temperature", "params"):
-        if getattr(inputs, name) is not None:
-            raise InvalidArgument(
-                name, getattr(inputs, name), "embeddings endpoints take no sampling parameters", f"Remove {name}."
-            )
+    _reject_any(
+        inputs,
+        ("max_tokens", "temperature", "params"),
+        "embeddings endpoints take no sampling parameters",
+        "Remove {name}.",
+    )
     value = _one_of(shaped, {"input": inputs.input, "prompt": inputs.prompt}, target="input")
     if inputs.prompt is not None:
         shaped.notes.append("Sent prompt as input, the field embeddings endpoints read.")
@@ -316,14 +315,12 @@ def _custom_without_input_key(shaped: ShapedBody, inputs: QueryInputs) -> None:
 
 
 def _custom_params(shaped: ShapedBody, inputs: QueryInputs) -> None:
-    for name in ("messages", "prompt", "input"):
-        if getattr(inputs, name) is not None:
-            raise InvalidArgument(
-                name,
-                getattr(inputs, name),
-                "a custom model reads only its input key and params",
-                f"Remove {name}, or put it inside the model input.",
-            )
+    _reject_any(
+        inputs,
+        ("messages", "prompt", "input"),
+        "a custom model reads only its input key and params",
+        "Remove {name}, or put it inside the model input.",
+    )
     params = dict(_object("params", inputs.params)) if inputs.params is not None else {}
     params.update(_object("params", shaped.body.pop("params", {})))
     for name in ("max_tokens", "temperature"):
@@ -431,6 +428,14 @@ def _reject(inputs: QueryInputs, names: tuple[str, ...], accepted: str, kind: st
         value = getattr(inputs, name)
         if value is not None:
             raise _wrong_key(name, value, accepted, kind)
+
+
+def _reject_any(inputs: QueryInputs, names: tuple[str, ...], problem: str, fix: str) -> None:
+    """Raise InvalidArgument for the first of `names` that is set. `fix` is a format string with a {name} field."""
+    for name in names:
+        value = getattr(inputs, name)
+        if value is not None:
+            raise InvalidArgument(name, value, problem, fix.format(name=name))
 
 
 def _wrong_key(name: str, value: Any, accepted: str, kind: str) -> InvalidArgument:

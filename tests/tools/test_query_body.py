@@ -125,6 +125,7 @@ def test_chat_prompt_list_rejected() -> None:
 def test_agent_chat_rejects_sampling() -> None:
     error = rejected("agent/v2/chat", messages=HELLO, temperature=0.1)
     assert error.field == "temperature"
+    assert error.fix == "Remove temperature; pass agent settings as extra={'custom_inputs': {...}}."
     body, _ = shape("agent/v2/chat", messages=HELLO, extra={"custom_inputs": {"k": 1}})
     assert body == {"messages": HELLO, "custom_inputs": {"k": 1}}
 
@@ -153,6 +154,15 @@ def test_embeddings_input_and_prompt() -> None:
 def test_embeddings_reject_sampling() -> None:
     error = rejected("llm/v1/embeddings", input="a", temperature=0.5)
     assert error.field == "temperature"
+    assert error.problem == "embeddings endpoints take no sampling parameters"
+    assert error.fix == "Remove temperature."
+
+
+def test_custom_rejects_prompt_with_input() -> None:
+    error = rejected(None, dataframe_split=SPLIT, prompt="Hello")
+    assert error.field == "prompt"
+    assert error.problem == "a custom model reads only its input key and params"
+    assert error.fix == "Remove prompt, or put it inside the model input."
 
 
 def test_custom_split_sent_as_is() -> None:
