@@ -20,8 +20,15 @@ ENVIRONMENT_KEY = "environment_vars"
 JSON_PAIR = re.compile(r'"((?:[^"\\]|\\.)*)"(\s*:\s*)"((?:[^"\\]|\\.)*)"?')
 
 
+# Counts that contain "token" in their name but are never credentials.
+TOKEN_COUNT_KEY = re.compile(
+    r"(^|_)(max_)?tokens$|^(prompt|completion|total|input|output)_tokens$|_tokens_per_", re.IGNORECASE
+)
+
+
 def is_secret_key(key: object) -> bool:
-    return bool(SECRET_KEY.search(str(key)))
+    text = str(key)
+    return bool(SECRET_KEY.search(text)) and not TOKEN_COUNT_KEY.search(text)
 
 
 def is_secret_reference(value: object) -> bool:

@@ -15,6 +15,7 @@ from mcp import Client
 from emulator import Workspace
 from server.settings import Settings
 from tests.tools.support import TURBINE, emulator_server, error_envelope, requests_since, result_text
+from tools.redaction import REDACTED, redact
 
 pytestmark = pytest.mark.anyio
 
@@ -121,3 +122,21 @@ async def test_audit_log_hides_environment_values(workspace: Workspace, tmp_path
     audit_text = audit_path.read_text(encoding="utf-8")
     assert "ep-audit" in audit_text
     assert SECRET not in audit_text
+
+
+def test_redaction_keeps_token_counts() -> None:
+    value = {
+        "max_tokens": 128,
+        "rate_limits": [{"key": "user", "calls": 10, "tokens": 1000}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7},
+        "HF_TOKEN": "hf_live",
+        "databricks_api_token": "dapi",
+        "bearer_token_auth": {"token_plaintext": "t"},
+    }
+    redacted = redact(value)
+    assert redacted["max_tokens"] == 128
+    assert redacted["rate_limits"][0]["tokens"] == 1000
+    assert redacted["usage"] == {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
+    assert redacted["HF_TOKEN"] == REDACTED
+    assert redacted["databricks_api_token"] == REDACTED
+    assert redacted["bearer_token_auth"] == REDACTED
