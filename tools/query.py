@@ -29,6 +29,8 @@ from tools.streaming import StreamStatus, assembled_response, collect_stream
 
 logger = logging.getLogger(__name__)
 
+LOGGED_FIELDS = 20
+
 # Querying may call an external model provider and is billed per request or token.
 QUERY = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
 STREAMING_KINDS: frozenset[TaskKind] = frozenset({"chat", "agent_chat", "responses", "completions"})
@@ -131,7 +133,12 @@ def register(server: MCPServer) -> None:
         )
         notes = [*shaped.notes, *([timeout_note] if timeout_note else [])]
 
-        logger.info("Querying %s (task %s) with fields %s", name, endpoint.task, sorted(shaped.body))
+        fields = sorted(shaped.body)
+        # The field list is caller input, so the log line shows at most LOGGED_FIELDS of them.
+        shown = fields[:LOGGED_FIELDS] + (
+            [f"... {len(fields) - LOGGED_FIELDS} more"] if len(fields) > LOGGED_FIELDS else []
+        )
+        logger.info("Querying %s (task %s) with fields %s", name, endpoint.task, shown)
         if stream:
             query_response = await _stream_query(deps, endpoint, entity, shaped, deadline, timeout)
         else:

@@ -278,3 +278,16 @@ async def test_query_rate_limit_keeps_message(client: Client, workspace: Workspa
     assert "provisioned throughput" in error["next_step"]
     assert error["retry_after_seconds"] is not None
     assert "timed out" not in text
+
+
+async def test_query_log_line_bounded(client: Client, caplog: pytest.LogCaptureFixture) -> None:
+    extra = {f"field_{i:04d}": 1 for i in range(500)}
+    caplog.set_level("INFO", logger="tools.query")
+    await client.call_tool(
+        "query_endpoint",
+        {"name": "databricks-claude-sonnet-4-6", "messages": [{"role": "user", "content": "hi"}], "extra": extra},
+    )
+    lines = [r.getMessage() for r in caplog.records if r.name == "tools.query" and "Querying" in r.getMessage()]
+    assert len(lines) == 1
+    assert len(lines[0]) < 1_000
+    assert "more" in lines[0]
