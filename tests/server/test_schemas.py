@@ -1,9 +1,10 @@
 from typing import Any
 
+import jsonschema
 import pytest
 from mcp import Client
 
-from server.schemas import strip_titles
+from server.schemas import compact_output_schema, strip_titles
 
 pytestmark = pytest.mark.anyio
 
@@ -57,3 +58,29 @@ async def test_tool_descriptions_not_indented(client: Client) -> None:
     listed = await client.list_tools()
     for tool in listed.tools:
         assert "\n    " not in (tool.description or ""), tool.name
+
+
+def test_compact_output_schema_nullable_types() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "id": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None},
+            "config": {"anyOf": [{"$ref": "#/$defs/Config"}, {"type": "null"}], "default": None},
+            "count": {"type": "integer", "default": 0},
+        },
+    }
+    compact_output_schema(schema)
+    properties = schema["properties"]
+    assert properties["id"] == {"type": ["string", "null"]}
+    assert properties["config"] == {"anyOf": [{"$ref": "#/$defs/Config"}, {"type": "null"}]}
+    assert properties["count"] == {"type": "integer", "default": 0}
+
+
+async def test_structured_results_match_compacted_schema(client: Client) -> None:
+    listed = await client.list_tools()
+    schema = next(t.output_schema for t in listed.tools if t.name == "get_endpoint")
+    assert schema is not None
+    assert schema["properties"]["id"]["type"] == ["string", "null"]
+    result = await client.call_tool("get_endpoint", {"name": "databricks-gte-large-en"})
+    assert result.is_error is False
+    jsonschema.validate(result.structured_content, schema)
