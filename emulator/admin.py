@@ -13,6 +13,7 @@ PUT    /__emulator__/endpoints/{name}/behaviour  fields     set EndpointBehaviou
 """
 
 import dataclasses
+import logging
 from typing import Any
 
 from starlette.requests import Request
@@ -26,6 +27,8 @@ from emulator.faults import FaultError, clear_faults, parse_fault
 from emulator.requests import json_body, workspace_of
 from emulator.scenario import ScenarioError, apply_scenario
 from emulator.state import RequestRecord, Workspace
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "/__emulator__"
 
@@ -130,9 +133,12 @@ async def load_scenario(request: Request) -> Response:
             apply_scenario(workspace, body)
             if "time_scale" in body:
                 workspace.clock.set_time_scale(_non_negative(body, "time_scale"))
-        except (ScenarioError, FaultError, KeyError, TypeError, ValueError) as exc:
+        except Exception as exc:
+            # Any failure is the document's fault (it is the only input), and the snapshot undoes its partial effects.
             _restore(workspace, snapshot)
             detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            if not isinstance(exc, ScenarioError | FaultError | ValueError):
+                logger.warning("Scenario failed with %s, nothing was applied: %s", type(exc).__name__, exc)
             raise bad_request(f"Scenario is invalid, nothing was applied: {detail}") from exc
         counts = {"endpoints": len(workspace.endpoints), "models": len(workspace.models)}
     return JSONResponse(counts)
@@ -145,6 +151,7 @@ def _snapshot(workspace: Workspace) -> dict[str, Any]:
         "workspace_id": workspace.workspace_id,
         "account_id": workspace.account_id,
         "cloud": workspace.cloud,
+        "workload_types": workspace.workload_types,
         "endpoints": dict(workspace.endpoints),
         "models": dict(workspace.models),
         "tokens": dict(workspace.tokens),

@@ -53,6 +53,7 @@ DEFAULT_MESSAGES: dict[int, str] = {
     504: "The request timed out before the server finished processing it.",
 }
 FIELDS = {"kind", "method", "path", "endpoint", "count", "seconds", "status", "error_code", "message", "retry_after"}
+TEXT_FIELDS = ("method", "path", "endpoint", "error_code", "message")
 # Polling interval (seconds) of held requests, which stop early once their fault is cleared.
 HOLD_POLL_SECONDS = 0.05
 ADMIN_PREFIX = "/__emulator__/"
@@ -140,6 +141,9 @@ def parse_fault(spec: Any) -> Fault:
     if kind in ("latency", "timeout") and "seconds" not in spec:
         raise FaultError(f"A {kind} fault needs 'seconds': how long to hold the request.")
 
+    for key in TEXT_FIELDS:
+        if spec.get(key) is not None and not isinstance(spec[key], str):
+            raise FaultError(f"Fault field '{key}' must be a string or null, got {type(spec[key]).__name__}.")
     count = spec.get("count")
     if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
         raise FaultError(f"Fault field 'count' must be an integer >= 1 or null (every request), got {count!r}.")

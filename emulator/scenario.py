@@ -16,6 +16,20 @@ from emulator.clock import Clock
 from emulator.config_rules import validate_endpoint_name
 from emulator.configs import ConfigRequest, build_config, derive_task, endpoint_kind
 from emulator.faults import FaultError, parse_fault
+from emulator.scenario_rules import (
+    ScenarioError as ScenarioError,  # re-exported: callers catch it from this module
+    check_endpoint,
+    check_entity_states,
+    check_model,
+    check_principal,
+    check_workspace,
+    count,
+    endpoint_settings,
+    items,
+    mapping,
+    seconds,
+    usage_spec,
+)
 from emulator.state import (
     SANDBOX_USER,
     ConfigVersion,
@@ -40,10 +54,6 @@ PENDING_STATES: dict[str, UpdateOutcome | None] = {
 }
 
 
-class ScenarioError(ValueError):
-    """A scenario file that cannot be applied; the message names the item."""
-
-
 def read_scenario(path: str | Path) -> dict[str, Any]:
     text = Path(path).read_text(encoding="utf-8")
     data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
@@ -53,24 +63,32 @@ def read_scenario(path: str | Path) -> dict[str, Any]:
 
 
 def apply_scenario(workspace: Workspace, data: dict[str, Any]) -> Workspace:
-    """Add the principals, models and endpoints of `data` to `workspace`."""
-    settings = data.get("workspace") or {}
-    workspace.host_name = settings.get("host_name", workspace.host_name)
-    workspace.workspace_id = str(settings.get("workspace_id", workspace.workspace_id))
-    workspace.cloud = settings.get("cloud", workspace.cloud)
-    workspace.account_id = str(settings.get("account_id", workspace.account_id))
+    """Add the principals, models and endpoints of `data` to `workspace`.
+
+    Raises ScenarioError for an invalid item. Items before it stay applied, so callers that need all
+    or nothing (the admin API) restore a snapshot.
+    """
+    settings = mapping(data.get("workspace"), "workspace")
+    check_workspace(settings)
+    workspace.host_name = settings.get("host_name") or workspace.host_name
+    workspace.workspace_id = str(settings.get("workspace_id") or workspace.workspace_id)
+    workspace.cloud = settings.get("cloud") or workspace.cloud
+    workspace.account_id = settings.get("account_id") or workspace.account_id
     if settings.get("workload_types") is not None:
         workspace.workload_types = set(settings["workload_types"])
-    for item in data.get("principals") or []:
+    for index, item in enumerate(items(data, "principals")):
+        check_principal(item, f"principals[{index}]")
         _add_principal(workspace, item)
-    for item in data.get("models") or []:
+    for index, item in enumerate(items(data, "models")):
+        check_model(item, f"models[{index}]")
         _add_model(workspace, item)
-    for item in data.get("endpoints") or []:
+    for index, item in enumerate(items(data, "endpoints")):
         try:
+            check_endpoint(item, f"endpoints[{index}]")
             _add_endpoint(workspace, item)
         except Exception as exc:
             raise ScenarioError(f"Scenario endpoint {item.get('name')!r} is invalid: {exc}") from exc
-    for item in data.get("faults") or []:
+    for item in items(data, "faults"):
         try:
             workspace.faults.append(parse_fault(item))
         except FaultError as exc:
@@ -109,14 +127,14 @@ def _add_model(workspace: Workspace, item: dict[str, Any]) -> None:
     )
     for raw in item.get("versions") or []:
         version = ModelVersion(
-            version=int(raw["version"]),
+            version=count(raw["version"], "version", minimum=1),
             status=raw.get("status", "READY"),
             signature=raw.get("signature"),
             task=raw.get("task"),
             created_ms=workspace.clock.now_ms(),
         )
         model.versions[version.version] = version
-    model.aliases = {k: int(v) for k, v in (item.get("aliases") or {}).items()}
+    model.aliases = {k: count(v, "alias", minimum=1) for k, v in (item.get("aliases") or {}).items()}
     workspace.models[model.full_name] = model
 
 
@@ -125,24 +143,22 @@ def _add_endpoint(workspace: Workspace, item: dict[str, Any]) -> None:
     # Scenarios may use the reserved 'databricks-' prefix, for example for look-alike endpoints.
     name = validate_endpoint_name(item["name"], system=True)
     now = workspace.clock.now_ms()
-    creator = item.get("creator", "system" if system else SANDBOX_USER)
+    creator = item.get("creator") or ("system" if system else SANDBOX_USER)
+    settings = endpoint_settings(item, name)
     endpoint = Endpoint(
         name=name,
-        id=None if system else item.get("id", new_endpoint_id()),
+        id=None if system else item.get("id") or new_endpoint_id(),
         creator=creator,
         creation_timestamp=now,
         last_updated_timestamp=now,
-        description=item.get("description", ""),
+        description=item.get("description") or "",
         system=system,
-        tags={t["key"]: t.get("value") for t in item.get("tags") or []},
-        ai_gateway=item.get("ai_gateway"),
-        rate_limits=item.get("rate_limits"),
-        email_notifications=item.get("email_notifications"),
-        telemetry_config=item.get("telemetry_config"),
         route_optimized=bool(item.get("route_optimized", False)),
         budget_policy_id=item.get("budget_policy_id"),
         usage_policy_id=item.get("usage_policy_id"),
     )
+    for key, value in settings.items():
+        setattr(endpoint, key, value)
     endpoint.behaviour = with_behaviour(EndpointBehaviour(), item.get("behaviour") or {})
 
     request = ConfigRequest(name, creator, system=system)
@@ -166,13 +182,14 @@ def _add_endpoint(workspace: Workspace, item: dict[str, Any]) -> None:
 
 
 def _active_config(workspace: Workspace, item: dict[str, Any], request: ConfigRequest) -> ConfigVersion:
-    config = build_config(workspace, item["config"], request, int(item.get("config_version", 1)))
+    config = build_config(workspace, item["config"], request, count(item.get("config_version", 1), "config_version"))
     for entity in config.served_entities:
         entity.update((item.get("entity_extra") or {}).get(entity["name"]) or {})
         config.entity_states[entity["name"]] = EntityState("DEPLOYMENT_READY", "")
     config.entity_states.update(_entity_states(item.get("entity_states") or {}))
     if item.get("warmup_seconds_left"):
-        config.warm_until_ms = workspace.clock.now_ms() + int(float(item["warmup_seconds_left"]) * 1000)
+        warmup_ms = int(seconds(item["warmup_seconds_left"], "warmup_seconds_left") * 1000)
+        config.warm_until_ms = workspace.clock.now_ms() + warmup_ms
         for state in config.entity_states.values():
             state.deployment, state.message = "DEPLOYMENT_CREATING", "Served entity is starting."
     return config
@@ -180,22 +197,28 @@ def _active_config(workspace: Workspace, item: dict[str, Any], request: ConfigRe
 
 def _add_pending(workspace: Workspace, endpoint: Endpoint, spec: dict[str, Any], request: ConfigRequest) -> None:
     """Attach an update: in flight (`state: IN_PROGRESS`) or already failed or cancelled."""
+    check_entity_states(spec.get("entity_states"), "pending.entity_states")
     state = spec.get("state", "IN_PROGRESS")
     if state not in PENDING_STATES:
         raise ScenarioError(f"pending.state must be one of {sorted(PENDING_STATES)}, got {state!r}.")
-    version = int(spec.get("config_version", (endpoint.config.version if endpoint.config else 0) + 1))
+    default_version = (endpoint.config.version if endpoint.config else 0) + 1
+    version = count(spec.get("config_version", default_version), "pending.config_version", minimum=1)
     config = build_config(workspace, spec["config"], request, version)
     now = workspace.clock.now_ms()
     outcome = PENDING_STATES[state] or spec.get("outcome", "ready")
     if outcome not in get_args(UpdateOutcome):
         raise ScenarioError(f"pending.outcome must be one of {list(get_args(UpdateOutcome))}, got {outcome!r}.")
-    seconds_left = float(spec.get("seconds_left", endpoint.behaviour.deploy_seconds))
+    seconds_left = seconds(spec.get("seconds_left", endpoint.behaviour.deploy_seconds), "pending.seconds_left")
+    seconds_elapsed = seconds(spec.get("seconds_elapsed", 0), "pending.seconds_elapsed")
+    message = spec.get("message", "")
+    if not isinstance(message, str):
+        raise ScenarioError(f"'pending.message' must be a string, got {type(message).__name__}.")
     endpoint.pending = PendingUpdate(
         config=config,
-        start_ms=now - int(float(spec.get("seconds_elapsed", 0)) * 1000),
+        start_ms=now - int(seconds_elapsed * 1000),
         done_at_ms=now if state != "IN_PROGRESS" else now + int(seconds_left * 1000),
         outcome=cast(UpdateOutcome, outcome),
-        failure_message=spec.get("message", ""),
+        failure_message=message,
     )
     config.entity_states = {
         e["name"]: EntityState("DEPLOYMENT_CREATING", "Creating resources for served entity.")
@@ -219,18 +242,9 @@ def _entity_states(raw: dict[str, Any]) -> dict[str, EntityState]:
 def _add_usage(workspace: Workspace, endpoint: Endpoint, usage: dict[str, Any]) -> None:
     """Record past traffic: `request_count` requests, the first ones failing with 4xx and then 5xx."""
     now = workspace.clock.now_ms()
-    for entity_name, spec in usage.items():
-        counters = endpoint.usage_of(entity_name)
-        latencies = spec.get("latencies_ms") or [spec.get("latency_ms", 50.0)]
-        client_errors = int(spec.get("request_4xx_count", 0))
-        server_errors = int(spec.get("request_5xx_count", 0))
-        for index in range(int(spec.get("request_count", 0))):
-            status = 200
-            if index < client_errors:
-                status = 400
-            elif index < client_errors + server_errors:
-                status = 500
-            counters.record(status, float(latencies[index % len(latencies)]), now)
+    for entity_name, spec in mapping(usage, "usage").items():
+        (requests, client_errors, server_errors), latencies = usage_spec(spec, f"usage.{entity_name}")
+        endpoint.usage_of(entity_name).record_past(requests, client_errors, server_errors, latencies, now)
 
 
 def seeded_workspace(scenario: str | Path | None = None, time_scale: float = 1.0) -> Workspace:

@@ -111,6 +111,11 @@ LATENCY_BUCKETS_MS: tuple[float, ...] = (10, 25, 50, 100, 250, 500, 1000, 2500, 
 RECENT_WINDOW_MS = 60_000
 
 
+def _latency_bucket(latency_ms: float) -> int:
+    """Return the index in `EntityUsage.latency_bucket_counts` of the bucket that counts `latency_ms`."""
+    return next((i for i, bound in enumerate(LATENCY_BUCKETS_MS) if latency_ms <= bound), len(LATENCY_BUCKETS_MS))
+
+
 @dataclass
 class EntityUsage:
     """Request counters of one served entity, which the metrics route reads.
@@ -135,9 +140,25 @@ class EntityUsage:
         elif status >= 500:
             self.request_5xx_count += 1
         self.latency_sum_ms += latency_ms
-        bucket = next((i for i, bound in enumerate(LATENCY_BUCKETS_MS) if latency_ms <= bound), len(LATENCY_BUCKETS_MS))
-        self.latency_bucket_counts[bucket] += 1
+        self.latency_bucket_counts[_latency_bucket(latency_ms)] += 1
         self.recent_request_ms.append(now_ms)
+
+    def record_past(self, count: int, count_4xx: int, count_5xx: int, latencies_ms: list[float], now_ms: int) -> None:
+        """Count `count` requests at once, as `count` calls of `record` would, in time independent of `count`.
+
+        The first `count_4xx` requests ended with a 4xx status, the next `count_5xx` with a 5xx status,
+        and request i took `latencies_ms[i % len(latencies_ms)]` milliseconds.
+        """
+        self.request_count += count
+        self.request_4xx_count += min(count_4xx, count)
+        self.request_5xx_count += min(count_5xx, max(count - count_4xx, 0))
+        cycles, remainder = divmod(count, len(latencies_ms))
+        for position, latency_ms in enumerate(latencies_ms):
+            times = cycles + (1 if position < remainder else 0)
+            self.latency_sum_ms += latency_ms * times
+            self.latency_bucket_counts[_latency_bucket(latency_ms)] += times
+        recent_slots = self.recent_request_ms.maxlen or 0
+        self.recent_request_ms.extend([now_ms] * min(count, recent_slots))
 
     def requests_in_last_minute(self, now_ms: int) -> int:
         return sum(1 for t in self.recent_request_ms if now_ms - RECENT_WINDOW_MS < t <= now_ms)
