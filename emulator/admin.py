@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from emulator.behaviour_rules import BehaviourError, with_behaviour
 from emulator.config_rules import parse_decimal, short_repr
-from emulator.errors import bad_request, not_found
+from emulator.errors import ApiError, bad_request, not_found
 from emulator.faults import FaultError, clear_faults, parse_fault
 from emulator.requests import json_body, workspace_of
 from emulator.scenario import ScenarioError, apply_scenario
@@ -127,12 +127,14 @@ async def load_scenario(request: Request) -> Response:
     """Apply a scenario document. When it is invalid, the workspace is left as it was."""
     workspace = workspace_of(request)
     body = await json_body(request)
+    try:
+        time_scale = _non_negative(body, "time_scale") if "time_scale" in body else None
+    except ApiError as exc:
+        raise bad_request(f"Scenario is invalid, nothing was applied: {exc.message}") from exc
     with workspace.lock:
         snapshot = _snapshot(workspace)
         try:
             apply_scenario(workspace, body)
-            if "time_scale" in body:
-                workspace.clock.set_time_scale(_non_negative(body, "time_scale"))
         except Exception as exc:
             # Any failure is the document's fault (it is the only input), and the snapshot undoes its partial effects.
             _restore(workspace, snapshot)
@@ -140,6 +142,8 @@ async def load_scenario(request: Request) -> Response:
             if not isinstance(exc, ScenarioError | FaultError | ValueError):
                 logger.warning("Scenario failed with %s, nothing was applied: %s", type(exc).__name__, exc)
             raise bad_request(f"Scenario is invalid, nothing was applied: {detail}") from exc
+        if time_scale is not None:
+            workspace.clock.set_time_scale(time_scale)
         counts = {"endpoints": len(workspace.endpoints), "models": len(workspace.models)}
     return JSONResponse(counts)
 

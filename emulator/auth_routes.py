@@ -90,8 +90,17 @@ def _authenticate_client(workspace: Workspace, credentials: tuple[str, str] | No
 async def issue_token(request: Request) -> Response:
     workspace = workspace_of(request)
     raw = (await request.body()).decode("utf-8", errors="replace")
-    form = {key: values[-1] for key, values in parse_qs(raw).items()}
-    grant_type = form.get("grant_type", "")
+    parsed = parse_qs(raw)
+    # RFC 6749 section 5.2: a missing or repeated parameter is invalid_request.
+    repeated = sorted(key for key, values in parsed.items() if len(values) > 1)
+    if repeated:
+        return _oauth_error(400, "invalid_request", f"Parameter(s) {repeated} are repeated. Send each parameter once.")
+    form = {key: values[0] for key, values in parsed.items()}
+    if "grant_type" not in form:
+        return _oauth_error(
+            400, "invalid_request", "Parameter grant_type is missing. Send grant_type=client_credentials."
+        )
+    grant_type = form["grant_type"]
     if grant_type != "client_credentials":
         return _oauth_error(
             400, "unsupported_grant_type", f"Grant type {grant_type!r} is not supported; use client_credentials."

@@ -49,6 +49,7 @@ def scenario_snapshot(workspace: Workspace) -> dict[str, Any]:
         "models": set(workspace.models),
         "tokens": set(workspace.tokens),
         "faults": len(workspace.faults),
+        "time_scale": workspace.clock.time_scale,
     }
 
 
@@ -99,6 +100,7 @@ INVALID_SCENARIOS: dict[str, tuple[dict[str, Any], str]] = {
         "latencies_ms",
     ),
     "faults mapping": ({"faults": {"kind": "status"}}, "'faults' must be a list"),
+    "time scale text": ({"time_scale": "fast"}, "'time_scale' must be a number"),
 }
 
 
@@ -109,7 +111,13 @@ async def test_scenario_invalid_applies_nothing(
 ) -> None:
     before = scenario_snapshot(workspace)
     valid_workspace = {"workload_types": ["CPU"], "cloud": "gcp"}
-    complete = {"workspace": valid_workspace, "principals": [CAROL], "models": [GOOD_MODEL], **document}
+    complete = {
+        "time_scale": 10,
+        "workspace": valid_workspace,
+        "principals": [CAROL],
+        "models": [GOOD_MODEL],
+        **document,
+    }
     response = await emulator_http.post(SCENARIO, json=complete)
     assert response.status_code == 400, response.text
     body = response.json()

@@ -87,14 +87,29 @@ async def test_body_100_levels_accepted(emulator_http: httpx.AsyncClient, worksp
     assert response.json() == {"predictions": [1]}
 
 
+TOKEN_BODIES = {
+    "deep": (DEEP_ARRAY, "invalid_request", "grant_type is missing"),
+    "utf-16": (b"\xff\xfe", "invalid_request", "grant_type is missing"),
+    "percents": (b"%" * 1000, "invalid_request", "grant_type is missing"),
+    "json": (b'{"grant_type": "client_credentials"}', "invalid_request", "grant_type is missing"),
+    "repeated": (b"grant_type=client_credentials&grant_type=password", "invalid_request", "['grant_type']"),
+    "empty grant": (b"grant_type=&scope=all-apis", "invalid_request", "grant_type is missing"),
+    "password grant": (b"grant_type=password", "unsupported_grant_type", "'password'"),
+}
+
+
 @pytest.mark.behaviour("auth.oauth-errors", "errors.nesting-limit")
-@pytest.mark.parametrize("content", [DEEP_ARRAY, b"\xff\xfe", b"%" * 1000], ids=["deep", "utf-16", "percents"])
-async def test_token_body_unreadable(emulator_http: httpx.AsyncClient, workspace: Workspace, content: bytes) -> None:
+@pytest.mark.parametrize(("content", "error", "expected"), TOKEN_BODIES.values(), ids=TOKEN_BODIES.keys())
+async def test_token_body_rejected(
+    emulator_http: httpx.AsyncClient, workspace: Workspace, content: bytes, error: str, expected: str
+) -> None:
     response = await emulator_http.post(
         "/oidc/v1/token", content=content, headers={"Content-Type": "application/x-www-form-urlencoded"}
     )
     assert response.status_code == 400
-    assert response.json()["error"] == "unsupported_grant_type"
+    assert set(response.json()) == {"error", "error_description"}
+    assert response.json()["error"] == error
+    assert expected in response.json()["error_description"]
     assert workspace.request_log[-1].status == 400
 
 
