@@ -79,7 +79,13 @@ class RecordingAuthMiddleware:
             return
         scope.setdefault("state", {})["principal"] = principal
         record.principal = principal.name if principal is not None else None
-        await self.app(scope, replay_body(body, receive), send_recording)
+        try:
+            await self.app(scope, replay_body(body, receive), send_recording)
+        except Exception:
+            # The error middleware outside this one answers 500 unless the response has started.
+            if record.status == 0:
+                record.status = 500
+            raise
 
     def _authenticate(self, request: Request) -> Any:
         if request.url.path.startswith(PUBLIC_PREFIXES):
@@ -97,6 +103,14 @@ class RecordingAuthMiddleware:
 async def _api_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return exc.to_response()
+
+
+async def _internal_error_handler(request: Request, exc: Exception) -> Response:
+    """Answer an unexpected failure with a Databricks-shaped 500 INTERNAL_ERROR.
+
+    Starlette re-raises the exception after this response, so the server still logs the traceback.
+    """
+    return ApiError(500, "INTERNAL_ERROR", "Internal error while processing the request.").to_response()
 
 
 async def _no_such_api_handler(request: Request, exc: Exception) -> Response:
@@ -132,7 +146,12 @@ def create_app(workspace: Workspace | None = None) -> Starlette:
             *permissions.routes,
             *registry.routes,
         ],
-        exception_handlers={ApiError: _api_error_handler, 404: _no_such_api_handler, 405: _no_such_api_handler},
+        exception_handlers={
+            ApiError: _api_error_handler,
+            404: _no_such_api_handler,
+            405: _no_such_api_handler,
+            Exception: _internal_error_handler,
+        },
     )
     app.state.workspace = workspace
     # Starlette nests later middleware outside earlier: faults run after authentication and get logged.

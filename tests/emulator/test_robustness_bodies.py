@@ -7,7 +7,7 @@ shape from the token route), be recorded in the request log, and leave the emula
 import httpx
 import pytest
 
-from emulator import Workspace
+from emulator import SANDBOX_TOKEN, Workspace, create_app
 
 pytestmark = pytest.mark.anyio
 
@@ -148,3 +148,23 @@ async def test_invocation_50k_rows(emulator_http: httpx.AsyncClient, workspace: 
     predictions = response.json()["predictions"]
     assert len(predictions) == 50_000
     assert predictions[:3] == [1000, 1001, 1002]
+
+
+@pytest.mark.behaviour("errors.internal")
+async def test_handler_failure_databricks_shaped(workspace: Workspace) -> None:
+    # Corrupt state that no request can create: a served entity without its name.
+    config = workspace.endpoints[FM_ENDPOINT].config
+    assert config is not None
+    config.served_entities[0].pop("name")
+    transport = httpx.ASGITransport(app=create_app(workspace), raise_app_exceptions=False)
+    headers = {"Authorization": f"Bearer {SANDBOX_TOKEN}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://emulator.local", headers=headers) as http:
+        response = await http.get(f"/api/2.0/serving-endpoints/{FM_ENDPOINT}")
+        follow_up = await http.get("/api/2.0/serving-endpoints/databricks-gte-large-en")
+    assert response.status_code == 500
+    body = response.json()
+    assert set(body) == {"error_code", "message", "details"}
+    assert body["error_code"] == "INTERNAL_ERROR"
+    assert "KeyError" not in body["message"]
+    assert workspace.request_log[0].status == 500
+    assert follow_up.status_code == 200
