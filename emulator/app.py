@@ -82,7 +82,7 @@ class RecordingAuthMiddleware:
         try:
             await self.app(scope, replay_body(body, receive), send_recording)
         except Exception:
-            # The error middleware outside this one answers 500 unless the response has started.
+            # The error middleware outside this one sends the 500 response unless the response has started.
             if record.status == 0:
                 record.status = 500
             raise
@@ -106,7 +106,7 @@ async def _api_error_handler(request: Request, exc: Exception) -> Response:
 
 
 async def _internal_error_handler(request: Request, exc: Exception) -> Response:
-    """Answer an unexpected failure with a Databricks-shaped 500 INTERNAL_ERROR.
+    """Return a Databricks-shaped 500 INTERNAL_ERROR response for an unexpected failure.
 
     Starlette re-raises the exception after this response, so the server still logs the traceback.
     """

@@ -54,6 +54,8 @@ DEFAULT_MESSAGES: dict[int, str] = {
 }
 FIELDS = {"kind", "method", "path", "endpoint", "count", "seconds", "status", "error_code", "message", "retry_after"}
 TEXT_FIELDS = ("method", "path", "endpoint", "error_code", "message")
+# Final statuses whose responses must not carry a body (RFC 9110 sections 15.3.5, 15.3.6 and 15.4.5).
+NO_BODY_STATUSES = (204, 205, 304)
 # Polling interval (seconds) of held requests, which stop early once their fault is cleared.
 HOLD_POLL_SECONDS = 0.05
 ADMIN_PREFIX = "/__emulator__/"
@@ -127,6 +129,16 @@ def _number(spec: dict[str, Any], key: str, default: float) -> float:
     return float(value)
 
 
+def _is_body_status(status: Any) -> bool:
+    """Return True for a final status whose response may carry a body.
+
+    uvicorn's h11 protocol rejects 1xx statuses and a body on a 204 or 304 response, and drops the connection.
+    """
+    if isinstance(status, bool) or not isinstance(status, int):
+        return False
+    return 200 <= status <= 599 and status not in NO_BODY_STATUSES
+
+
 def parse_fault(spec: Any) -> Fault:
     """Build a Fault from its JSON or YAML form, or raise FaultError naming the invalid field."""
     if not isinstance(spec, dict):
@@ -153,8 +165,11 @@ def parse_fault(spec: Any) -> Fault:
         raise FaultError(f"Fault field 'path' is not a valid regular expression: {exc}.") from exc
 
     status = spec.get("status", DEFAULT_STATUS.get(kind, 0))
-    if kind in DEFAULT_STATUS and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):
-        raise FaultError(f"Fault field 'status' must be an HTTP status code (100-599), got {status!r}.")
+    if kind in DEFAULT_STATUS and not _is_body_status(status):
+        raise FaultError(
+            "Fault field 'status' must be an HTTP status code from 200 to 599 whose response has a body "
+            f"(not 204, 205 or 304), got {status!r}."
+        )
     if kind == "status" and status < 400:
         raise FaultError(f"A status fault needs an error status (400-599), got {status}.")
     retry_after = spec.get("retry_after")

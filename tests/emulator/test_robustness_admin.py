@@ -39,6 +39,18 @@ async def test_fault_field_type_rejected(
     assert follow_up.status_code == 200
 
 
+@pytest.mark.behaviour("faults.admin")
+@pytest.mark.parametrize("kind", ["html", "malformed_json", "timeout"])
+@pytest.mark.parametrize("status", [100, 101, 204, 205, 304, 600])
+async def test_fault_bodyless_status_rejected(
+    emulator_http: httpx.AsyncClient, workspace: Workspace, kind: str, status: int
+) -> None:
+    response = await emulator_http.post(FAULTS, json={"kind": kind, "status": status, "seconds": 0})
+    assert response.status_code == 400
+    assert "'status' must be an HTTP status code from 200 to 599" in response.json()["message"]
+    assert workspace.faults == []
+
+
 def scenario_snapshot(workspace: Workspace) -> dict[str, Any]:
     return {
         "host_name": workspace.host_name,
