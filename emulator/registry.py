@@ -191,6 +191,9 @@ async def create_model(request: Request) -> Response:
     missing = [key for key in ("catalog_name", "schema_name", "name") if not body.get(key)]
     if missing:
         raise bad_request(f"Missing required field(s) {', '.join(missing)} for creating a registered model.")
+    for key in ("catalog_name", "schema_name", "name", "comment"):
+        if body.get(key) is not None and not isinstance(body[key], str):
+            raise bad_request(f"Field '{key}' must be a string, got {short_repr(body[key])}.")
     full_name = f"{body['catalog_name']}.{body['schema_name']}.{body['name']}"
     split_full_name(full_name)
     with workspace.lock:
@@ -198,7 +201,7 @@ async def create_model(request: Request) -> Response:
             raise ApiError(409, "RESOURCE_ALREADY_EXISTS", f"Registered model '{full_name}' already exists.")
         model = RegisteredModel(
             full_name=full_name,
-            comment=str(body.get("comment") or ""),
+            comment=body.get("comment") or "",
             owner=principal_of(request).name,
             created_ms=workspace.clock.now_ms(),
         )

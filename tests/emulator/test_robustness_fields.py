@@ -158,6 +158,21 @@ async def test_registry_page_digits_rejected(emulator_http: httpx.AsyncClient, p
     assert parameter in response.json()["message"]
 
 
+@pytest.mark.behaviour("registry.uc-models", "registry.errors")
+@pytest.mark.parametrize(
+    ("field", "value"), [("catalog_name", 5), ("schema_name", ["default"]), ("name", {"a": 1}), ("comment", 7)]
+)
+async def test_registry_create_field_type(
+    emulator_http: httpx.AsyncClient, workspace: Workspace, field: str, value: Any
+) -> None:
+    models_before = set(workspace.models)
+    body = {"catalog_name": "main", "schema_name": "default", "name": "typed", field: value}
+    response = await emulator_http.post("/api/2.1/unity-catalog/models", json=body)
+    assert response.status_code == 400
+    assert f"'{field}' must be a string" in response.json()["message"]
+    assert set(workspace.models) == models_before
+
+
 @pytest.mark.behaviour("registry.errors")
 async def test_registry_version_digits_rejected(emulator_http: httpx.AsyncClient) -> None:
     response = await emulator_http.get(
