@@ -14,7 +14,7 @@ from typing import Any
 # protobuf 7.36.2 json_format.Parse, and it keeps the recursive helpers far below Python's stack limit.
 MAX_NESTING = 100
 # Numbers must fit an IEEE 754 double, the range RFC 8259 section 6 names for interoperable JSON.
-# An integer literal of more than 309 digits exceeds it.
+# An integer literal of more than 309 digits is always beyond that range.
 MAX_INTEGER_DIGITS = 309
 
 
