@@ -27,7 +27,7 @@ def _entity_with_state(entity: dict[str, Any], config: ConfigVersion) -> dict[st
 
 
 def _served_model_view(entity: dict[str, Any]) -> dict[str, Any]:
-    """The deprecated `served_models` mirror of a served entity."""
+    """Build the deprecated `served_models` mirror of a served entity."""
     hidden = ("entity_name", "entity_version", "external_model", "foundation_model")
     out = {k: v for k, v in entity.items() if k not in hidden}
     if "entity_name" in entity:

@@ -82,11 +82,11 @@ class EndpointBehaviour:
     # Outcome of the next config update, consumed when the update starts.
     next_update_outcome: UpdateOutcome = "ready"
     next_update_message: str = ""
-    # Fixed response body for invocations, overriding the task-based answer.
+    # Fixed response body for invocations, overriding the task-based response.
     response: Any = None
     # Extra latency for invocations, in real seconds.
     query_delay_seconds: float = 0.0
-    # Real seconds between the chunks of a streamed answer (see emulator.streaming).
+    # Real seconds between the chunks of a streamed response (see emulator.streaming).
     stream_chunk_delay_seconds: float = 0.0
     # Add a blank keep-alive line after the first chunk and send the second as `data:{...}` without the space.
     stream_sse_variations: bool = False

@@ -35,7 +35,7 @@ ResultT = TypeVar("ResultT", bound=BaseModel)
 
 
 class Truncation(BaseModel):
-    """Set when output was cut; says how much was kept and how to get the rest."""
+    """Record of a cut result: how much was returned and how to request the rest."""
 
     total_chars: int
     returned_chars: int

@@ -45,10 +45,10 @@ class RawSession:
 
 
 def run_server(extra_env: dict[str, str]) -> RawSession:
-    """Send REQUESTS one by one, reading raw stdout until each answer arrives, then close stdin."""
+    """Send REQUESTS one by one, reading raw stdout until each response arrives, then close stdin."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_")}
     env.update(extra_env)
-    # stderr goes to a file: a pipe nobody reads could fill up and stall the server.
+    # stderr goes to a file: an unread pipe could fill up and stall the server.
     stderr_file = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen(
         [sys.executable, "-m", "server", "serve", "--sandbox", "--log-level", "DEBUG"],
